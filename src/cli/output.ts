@@ -1,0 +1,72 @@
+// stdout carries the result, stderr the diagnostics. --json switches only the renderer.
+import { Chalk, type ChalkInstance } from 'chalk';
+
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly c: ChalkInstance;
+  readonly isTTY: boolean;
+  private readonly stdout: NodeJS.WritableStream;
+  private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
+
+  constructor(opts: OutputOptions) {
+    this.json = opts.json;
+    this.quiet = opts.quiet;
+    this.verbose = opts.verbose;
+    this.stdout = opts.stdout ?? process.stdout;
+    this.stderr = opts.stderr ?? process.stderr;
+    this.isTTY = Boolean(this.stderr.isTTY);
+    this.c = new Chalk({ level: opts.color ? 1 : 0 });
+  }
+
+  /** The command's result: JSON object in --json mode, human lines otherwise. */
+  result(data: unknown, human: () => string | string[]): void {
+    if (this.json) {
+      this.stdout.write(JSON.stringify(data, null, 2) + '\n');
+      return;
+    }
+    const text = human();
+    const lines = Array.isArray(text) ? text : [text];
+    if (lines.length) this.stdout.write(lines.join('\n') + '\n');
+  }
+
+  /** Progress and step lines (stderr; hidden with --quiet and in --json mode). */
+  info(msg: string): void {
+    if (!this.quiet && !this.json) this.stderr.write(msg + '\n');
+  }
+
+  debug(msg: string): void {
+    if (this.verbose) this.stderr.write(this.c.dim(msg) + '\n');
+  }
+
+  /** Warnings always reach stderr, even with --json (stdout stays machine-readable). */
+  warn(msg: string): void {
+    this.stderr.write(this.c.yellow('warning: ') + msg + '\n');
+  }
+
+  error(msg: string): void {
+    this.stderr.write(this.c.red('error: ') + msg + '\n');
+  }
+
+  /** Raw write to stderr for progress bars (only call when isTTY). */
+  progress(text: string): void {
+    if (!this.quiet && !this.json && this.isTTY) this.stderr.write(text);
+  }
+}
+
+export function colorEnabled(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }, flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY);
+}

@@ -1,0 +1,149 @@
+// One error type for the whole program: a stable code from a closed list, a
+// human message, optional machine detail and cause. The CLI maps the code to an
+// exit code and a one-line remedy (see ERROR_TABLE); nothing else parses messages.
+
+/** Exit codes, documented in README ("Exit codes"). */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  VERIFY: 3,
+  NETWORK: 4,
+  LOCK_BUSY: 5,
+  INSTALL_FAILED: 6,
+  UNRESOLVABLE: 7,
+  DB: 8,
+  KEY: 9,
+  PERMISSION: 10,
+  /** check-upgrades / list-upgrade --exit-code: there is work to do. */
+  UPGRADES_PENDING: 100,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+interface CodeInfo {
+  exit: ExitCode;
+  /** What the person should do next; one line. */
+  remedy: string;
+}
+
+export const ERROR_TABLE = {
+  // usage and malformed input
+  USAGE: { exit: EXIT.USAGE, remedy: 'see `wapt-get help <command>`' },
+  CONFIG_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named key in wapt-get.ini' },
+  CONTROL_PARSE: { exit: EXIT.USAGE, remedy: 'fix the named line of WAPT/control' },
+  CONTROL_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named field of WAPT/control' },
+  VERSION_INVALID: { exit: EXIT.USAGE, remedy: 'versions look like 1.2.3-4 (SOFT[-PACKAGING], packaging an integer)' },
+  REQUIREMENT_INVALID: { exit: EXIT.USAGE, remedy: 'requirements look like name, name(>=1.2) or name=1.2-3' },
+  IO_ERROR: { exit: EXIT.FAILURE, remedy: 'check the path and its permissions' },
+  INTERNAL: { exit: EXIT.FAILURE, remedy: 'this is a bug in wapt-get; please report it with the command you ran' },
+
+  // package archive and signature verification
+  ZIP_INVALID: { exit: EXIT.VERIFY, remedy: 'the file is not a complete zip: download or build it again' },
+  ZIP_UNSAFE_PATH: { exit: EXIT.VERIFY, remedy: 'the package holds a path outside its root; do not install it' },
+  ZIP_SYMLINK: { exit: EXIT.VERIFY, remedy: 'packages may not contain symbolic links' },
+  ZIP_DUPLICATE_ENTRY: { exit: EXIT.VERIFY, remedy: 'the package names one member twice; rebuild it' },
+  ZIP_BOMB: { exit: EXIT.VERIFY, remedy: 'a member expands beyond its declared size or the allowed ratio; do not install it' },
+  MANIFEST_INVALID: { exit: EXIT.VERIFY, remedy: 'WAPT/manifest.sha256 is missing or malformed; re-sign the package' },
+  MANIFEST_MISMATCH: { exit: EXIT.VERIFY, remedy: 'the package content differs from its signed manifest; it was altered' },
+  SIGNATURE_INVALID: { exit: EXIT.VERIFY, remedy: 'the manifest signature does not verify; the package was altered or signed badly' },
+  CONTROL_SIGNATURE_INVALID: { exit: EXIT.VERIFY, remedy: 'the control attributes do not match their signature; the package or index entry was altered' },
+  SIGNER_MISMATCH: { exit: EXIT.VERIFY, remedy: 'signer_fingerprint does not name the certificate that signed; re-sign the package' },
+  SIGNER_UNTRUSTED: { exit: EXIT.VERIFY, remedy: 'add the issuing CA to the trusted directory (ssl/) or use --trusted DIR' },
+  CERT_EXPIRED: { exit: EXIT.VERIFY, remedy: 're-sign the package with a certificate that is currently valid' },
+  CERT_NOT_YET_VALID: { exit: EXIT.VERIFY, remedy: 'check the clock, or wait until the certificate becomes valid' },
+  CERT_REVOKED: { exit: EXIT.VERIFY, remedy: 'the signer certificate is revoked by a CRL in the trusted directory' },
+  CODESIGNING_REQUIRED: { exit: EXIT.VERIFY, remedy: 'packages with setup code must be signed with a code-signing certificate (create-keycert --codesigning)' },
+  CERT_INVALID: { exit: EXIT.VERIFY, remedy: 'the certificate could not be parsed; check the PEM file' },
+  SETUP_PY_UNSUPPORTED: { exit: EXIT.INSTALL_FAILED, remedy: 'this package carries setup.py (Python); port it to setup.mjs to install it with wapt-get' },
+
+  // keys
+  KEY_PASSWORD_WRONG: { exit: EXIT.KEY, remedy: 'give the right password (prompt, --password-file or WAPT_KEY_PASSWORD)' },
+  KEY_UNREADABLE: { exit: EXIT.KEY, remedy: 'check the key path and that you may read it' },
+  KEY_INVALID: { exit: EXIT.KEY, remedy: 'the key is not an RSA private key in PEM; create one with create-keycert' },
+  KEY_CERT_MISMATCH: { exit: EXIT.KEY, remedy: 'the private key does not belong to the certificate given' },
+
+  // repository index
+  INDEX_INVALID: { exit: EXIT.VERIFY, remedy: 'the Packages index is not a valid zip/text; run scanpackages again on the server' },
+  INDEX_EXPIRED: { exit: EXIT.VERIFY, remedy: 'the repository index expired: the publisher must run scanpackages again (or the mirror is stale)' },
+  INDEX_ROLLBACK: { exit: EXIT.VERIFY, remedy: 'the server offered an older index than one already seen: possible replay; check the mirror' },
+  INDEX_DIGEST_MISMATCH: { exit: EXIT.VERIFY, remedy: 'the Packages member does not match the signed index statement; it was altered' },
+  INDEX_UNSIGNED: { exit: EXIT.VERIFY, remedy: 'this repository once served a signed index; set allow_unsigned_index=1 only if you accept that risk' },
+  ERR_BAD_DIGEST: { exit: EXIT.VERIFY, remedy: 'the downloaded file does not match the index digest; it was deleted, try again' },
+
+  // network
+  NETWORK_ERROR: { exit: EXIT.NETWORK, remedy: 'check the repository URL, the network and the proxy settings' },
+  HTTP_STATUS: { exit: EXIT.NETWORK, remedy: 'the server answered with an error; check the URL and the server logs' },
+  TLS_ERROR: { exit: EXIT.NETWORK, remedy: 'the server certificate is not trusted: check verify_cert in wapt-get.ini' },
+  TLS_PIN_MISMATCH: { exit: EXIT.NETWORK, remedy: 'the server certificate differs from the pinned one: possible interception; update the pin only if you know why' },
+  TIMEOUT: { exit: EXIT.NETWORK, remedy: 'the server did not answer in time; raise timeout in wapt-get.ini or try later' },
+  HTTP_TOO_LARGE: { exit: EXIT.NETWORK, remedy: 'the response is larger than allowed; check the URL' },
+  INSECURE_URL: { exit: EXIT.NETWORK, remedy: 'use https://, or set allow_insecure_http=1 for this repository if you really mean it' },
+  ERR_DOWNLOAD_PACK: { exit: EXIT.NETWORK, remedy: 'the package could not be downloaded; check the repository' },
+
+  // local state
+  DB_CORRUPT: { exit: EXIT.DB, remedy: 'the local DB was moved aside; run `wapt-get update` to rebuild the index part' },
+  DB_ERROR: { exit: EXIT.DB, remedy: 'the local DB could not be written; check dbdir and free space' },
+  LOCK_BUSY: { exit: EXIT.LOCK_BUSY, remedy: 'another wapt-get is running; wait for it or raise --lock-timeout' },
+  PERMISSION_DENIED: { exit: EXIT.PERMISSION, remedy: 'run as root/administrator, or set user_mode_root in wapt-get.ini' },
+
+  // resolution
+  PACKAGE_NOT_FOUND: { exit: EXIT.UNRESOLVABLE, remedy: 'check the name with `wapt-get search`, then run `wapt-get update`' },
+  UNSATISFIABLE: { exit: EXIT.UNRESOLVABLE, remedy: 'relax the requirement or publish a matching version' },
+  CONFLICT: { exit: EXIT.UNRESOLVABLE, remedy: 'remove the conflicting package first, or choose another version' },
+  DEPENDENCY_CYCLE: { exit: EXIT.UNRESOLVABLE, remedy: 'the packages depend on each other in a loop; fix their depends' },
+  PACKAGE_HELD: { exit: EXIT.UNRESOLVABLE, remedy: 'the package is held; `wapt-get unhold NAME` first' },
+  NOT_INSTALLED: { exit: EXIT.UNRESOLVABLE, remedy: 'see `wapt-get list` for what is installed' },
+  CLIENT_TOO_OLD: { exit: EXIT.UNRESOLVABLE, remedy: 'the package needs a newer wapt-get (min_wapt_version)' },
+
+  // install transaction (OCS-style field codes)
+  ERR_UNZIP: { exit: EXIT.INSTALL_FAILED, remedy: 'the package could not be extracted; see the log' },
+  ERR_OUT_OF_SPACE: { exit: EXIT.INSTALL_FAILED, remedy: 'free disk space and run again' },
+  ERR_EXIT_CODE: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook failed; see its output with `wapt-get show NAME`' },
+  ERR_HOOK_FAILED: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook threw; see its output with `wapt-get show NAME`' },
+  ERR_TIMEOUT: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook ran past its timeout and was killed; raise install_timeout or fix the hook' },
+  ERR_ALREADY_SETUP: { exit: EXIT.INSTALL_FAILED, remedy: 'the package is already installed at this version; use --force to reinstall' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+export interface WaptErrorOptions {
+  cause?: unknown;
+  /** Machine-readable facts for --json output (file, field, line, expected…). */
+  detail?: Record<string, unknown>;
+}
+
+export class WaptError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options: WaptErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WaptError';
+    this.code = code;
+    this.detail = options.detail ?? {};
+  }
+
+  get exitCode(): ExitCode {
+    return ERROR_TABLE[this.code].exit;
+  }
+
+  get remedy(): string {
+    return ERROR_TABLE[this.code].remedy;
+  }
+}
+
+export function isWaptError(err: unknown, code?: ErrorCode): err is WaptError {
+  return err instanceof WaptError && (code === undefined || err.code === code);
+}
+
+/** Wrap any thrown value so the CLI edge always has a code to map. */
+export function asWaptError(err: unknown): WaptError {
+  if (err instanceof WaptError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e.code === 'string' && ['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EEXIST'].includes(e.code)) {
+    return new WaptError('IO_ERROR', e.message, { cause: err, detail: { errno: e.code, path: e.path } });
+  }
+  if (e && e.code === 'ENOSPC') return new WaptError('ERR_OUT_OF_SPACE', e.message, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new WaptError('INTERNAL', message, { cause: err });
+}
