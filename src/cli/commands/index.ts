@@ -1,4 +1,19 @@
 // The list of verbs; program.ts builds commander from it.
 import type { CommandSpec } from '../command.js';
+import { command as buildPackage } from './build-package.js';
+import { command as compareVersions } from './compare-versions.js';
+import { command as createCa } from './create-ca.js';
+import { command as createKeycert } from './create-keycert.js';
+import { command as makeTemplate } from './make-template.js';
+import { command as sign } from './sign.js';
+import { command as verify } from './verify.js';
 
-export const commands: CommandSpec[] = [];
+export const commands: CommandSpec[] = [
+  createCa,
+  createKeycert,
+  makeTemplate,
+  buildPackage,
+  sign,
+  verify,
+  compareVersions,
+];

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { asWaptError, EXIT } from '../../errors.js';
+import type { CommandSpec } from '../command.js';
+import { trustStoreFor } from '../context.js';
+
+export const command: CommandSpec = {
+  name: 'verify',
+  aliases: ['verify-package'],
+  summary: 'verify .wapt packages: manifest, signatures, signer chain, validity, revocation, code-signing rule',
+  args: ['<packages...>'],
+  options: [{ flags: '--trusted <dir>', description: 'trusted certificates (and CRLs) directory (default: ssl/ beside wapt-get.ini)' }],
+  help: 'Exit 0 when every package verifies, 3 when any fails (its error code is printed).',
+  async run(ctx, [files], opts) {
+    const { verifyPackage } = await import('../../package/index.js');
+    const trust = await trustStoreFor(ctx, opts.trusted);
+    const results: Record<string, any>[] = [];
+    let failed = 0;
+    for (const f of files as string[]) {
+      try {
+        const v = await verifyPackage(resolve(ctx.cwd, f), { trust });
+        results.push({ file: f, ok: true, package: v.package, version: v.version, signer: v.signer, signer_fingerprint: v.signerFingerprint, code_signing: v.codeSigning, setup: v.setupKind, chain: v.chain });
+      } catch (err) {
+        const we = asWaptError(err);
+        failed++;
+        results.push({ file: f, ok: false, code: we.code, message: we.message, exit: we.exitCode });
+      }
+    }
+    ctx.out.result({ results }, () =>
+      results.map((r) =>
+        r.ok
+          ? `${ctx.out.c.green('OK')}   ${r.file}: ${r.package} ${r.version}, signed by ${r.signer} (sha256 ${r.signer_fingerprint})`
+          : `${ctx.out.c.red('FAIL')} ${r.file}: [${r.code}] ${r.message}`,
+      ),
+    );
+    if (failed === 0) return EXIT.OK;
+    return results.find((r) => !r.ok && 'exit' in r)?.exit ?? EXIT.VERIFY;
+  },
+};

@@ -1,0 +1,37 @@
+// What commands share at the edge: the config resolved once, the trust store,
+// signer paths with config fallbacks.
+import { resolve } from 'node:path';
+// Heavy rooms are imported on first use so `wapt-get --version` starts fast.
+import type { WaptConfig } from '../agent/index.js';
+import type { TrustStore } from '../crypto/index.js';
+import type { CommandContext } from './command.js';
+import type { SignerPaths } from './signing-key.js';
+
+const configs = new WeakMap<CommandContext, Promise<WaptConfig>>();
+
+export function configOf(ctx: CommandContext): Promise<WaptConfig> {
+  let p = configs.get(ctx);
+  if (!p) {
+    p = import('../agent/config.js').then(({ loadConfig }) => loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd }));
+    configs.set(ctx, p);
+  }
+  return p;
+}
+
+/** `--trusted DIR` wins; otherwise the config's trusted directory (ssl/ beside wapt-get.ini). */
+export async function trustStoreFor(ctx: CommandContext, trustedFlag: string | undefined): Promise<TrustStore> {
+  const dir = trustedFlag ? resolve(ctx.cwd, trustedFlag) : (await configOf(ctx)).trustedCertsDir;
+  const { TrustStore } = await import('../crypto/index.js');
+  return TrustStore.load(dir, { onWarning: (m) => ctx.out.warn(m) });
+}
+
+export async function signerPathsFrom(ctx: CommandContext, opts: Record<string, any>): Promise<SignerPaths> {
+  const needConfig = !opts.key || !opts.cert;
+  const cfg = needConfig ? await configOf(ctx) : null;
+  const abs = (p: string | null | undefined) => (p ? resolve(ctx.cwd, p) : undefined);
+  return {
+    key: abs(opts.key) ?? cfg?.privateKey ?? undefined,
+    cert: abs(opts.cert) ?? cfg?.personalCertificatePath ?? undefined,
+    passwordFile: abs(opts.passwordFile),
+  };
+}

@@ -1,0 +1,17 @@
+// The public door of src/package: other rooms import from here only.
+export * from './control-fields.js';
+export { parseControl, serializeControl, validateControl, field, withDefaults, controlFromObject, type ControlFields } from './control.js';
+export { parseVersion, compareVersions, compareSoft, type WaptVersion } from './version.js';
+export { parseRequirement, parseRequirementList, satisfies, formatRequirement, PACKAGE_NAME_RE, type Requirement, type RequirementOp } from './requirement.js';
+export { packageFilename } from './filename.js';
+export { pyJsonStringify, signedAttributesJson, manifestJson } from './pyjson.js';
+export { signControl, verifyControlSignature, signedAttributeNames, SIGNED_ATTRIBUTES, type VerifiedControl } from './control-signature.js';
+export * from './manifest.js';
+export { PackageZip, readZipMemberOnce, type ZipMember, type ZipLimits } from './zip-reader.js';
+export { extractPackage, type ExtractOptions } from './zip-extract.js';
+export { writeZip, sourceDateEpoch, type ZipInput } from './zip-writer.js';
+export { hashFile, sha256File, type HashAlgo } from './hash-stream.js';
+export { buildPackage, listPayload, readSourceControl, type Signer, type BuildResult } from './build.js';
+export { resignPackage, type ResignResult } from './resign.js';
+export { verifyPackage, readSignedParts, checkCodeSigningRule, type VerifiedPackage, type VerifyOptions } from './verify.js';
+export { makeTemplate, TEMPLATE_KINDS, isTemplateKind, type TemplateKind } from './templates.js';

@@ -1,0 +1,118 @@
+// Full verification of a .wapt file (W-D3..W-D5, W-E3, X3, X4). The agent calls
+// this on every cached file before anything of it runs; `wapt-get verify` prints it.
+// Cheap checks first (signatures, chain), then one streaming pass over the payload.
+import type { X509Certificate } from 'node:crypto';
+import { basename } from 'node:path';
+import { WaptError } from '../errors.js';
+import { commonName, decodeBase64Loose, isCodeSigning, parseCertificates, verifySha256, type TrustStore } from '../crypto/index.js';
+import { field, parseControl, type ControlFields } from './control.js';
+import { verifyControlSignature } from './control-signature.js';
+import {
+  assertManifestMatches,
+  CERTIFICATE_MEMBER,
+  CONTROL_MEMBER,
+  MANIFEST_MEMBER,
+  parseManifest,
+  setupKindOf,
+  SIGNATURE_MEMBER,
+  type SetupKind,
+} from './manifest.js';
+import { PackageZip, type ZipLimits } from './zip-reader.js';
+
+const SMALL_MEMBER_MAX = 16 * 1024 * 1024;
+
+export interface VerifyOptions {
+  trust: TrustStore;
+  /** Time at which certificates must be valid (default: now). */
+  at?: Date;
+  limits?: ZipLimits;
+}
+
+export interface VerifiedPackage {
+  file: string;
+  control: ControlFields;
+  package: string;
+  version: string;
+  signer: string;
+  signerFingerprint: string;
+  codeSigning: boolean;
+  setupKind: SetupKind;
+  chain: string[];
+  members: number;
+}
+
+function requireMember(zip: PackageZip, name: string, source: string): void {
+  if (!zip.has(name)) {
+    const code = name === CONTROL_MEMBER ? 'CONTROL_PARSE' : name === MANIFEST_MEMBER ? 'MANIFEST_INVALID' : 'SIGNATURE_INVALID';
+    throw new WaptError(code, `${source}: ${name} is missing`, { detail: { file: source, member: name } });
+  }
+}
+
+/** Reads the signed parts of an open package: control, certificates, manifest + its signature. */
+export async function readSignedParts(zip: PackageZip, source: string) {
+  for (const m of [CONTROL_MEMBER, CERTIFICATE_MEMBER, MANIFEST_MEMBER, SIGNATURE_MEMBER]) requireMember(zip, m, source);
+  const controlBytes = await zip.readMember(CONTROL_MEMBER, SMALL_MEMBER_MAX);
+  const control = parseControl(controlBytes.toString('utf8'), { source: `${source}:${CONTROL_MEMBER}` });
+  const certificates = parseCertificates(await zip.readMember(CERTIFICATE_MEMBER, SMALL_MEMBER_MAX));
+  if (certificates.length === 0) {
+    throw new WaptError('SIGNATURE_INVALID', `${source}: ${CERTIFICATE_MEMBER} holds no certificate`);
+  }
+  const manifestBytes = await zip.readMember(MANIFEST_MEMBER, SMALL_MEMBER_MAX);
+  const manifest = parseManifest(manifestBytes, source);
+  const signature = decodeBase64Loose((await zip.readMember(SIGNATURE_MEMBER, 64 * 1024)).toString('ascii'));
+  return { control, controlBytes, certificates, manifestBytes, manifest, signature };
+}
+
+export function checkCodeSigningRule(setupKind: SetupKind, signer: X509Certificate, source: string): void {
+  // W-D5: setup code demands the code-signing EKU; deployer certificates sign only code-free packages.
+  if (setupKind !== 'none' && !isCodeSigning(signer)) {
+    throw new WaptError(
+      'CODESIGNING_REQUIRED',
+      `${source}: contains setup code (setup.${setupKind}) but ${commonName(signer)} is not a code-signing certificate`,
+      { detail: { file: source, signer: commonName(signer) } },
+    );
+  }
+}
+
+export async function verifyPackage(path: string, opts: VerifyOptions): Promise<VerifiedPackage> {
+  const source = basename(path);
+  const zip = await PackageZip.open(path, opts.limits);
+  try {
+    const parts = await readSignedParts(zip, source);
+    const signer = parts.certificates[0]!;
+    // W-D2/W-D3: the manifest bytes are signed by the first certificate of certificate.crt.
+    if (!verifySha256(signer, parts.manifestBytes, parts.signature)) {
+      throw new WaptError('SIGNATURE_INVALID', `${source}: ${SIGNATURE_MEMBER} does not verify with ${commonName(signer)}`, {
+        detail: { file: source },
+      });
+    }
+    // W-E3 + X4: control signature, signer fingerprint, chain to the trusted directory (W-D4, X3).
+    const verified = verifyControlSignature(parts.control, {
+      certificates: parts.certificates,
+      trust: opts.trust,
+      at: opts.at,
+    });
+    if (verified.signer !== signer) {
+      throw new WaptError('SIGNER_MISMATCH', `${source}: the control and the manifest are signed by different certificates`);
+    }
+    const setupKind = setupKindOf(zip.members.map((m) => m.name));
+    checkCodeSigningRule(setupKind, signer, source);
+    // W-D3: one streaming pass over every member.
+    const actual = await zip.hashAllMembers();
+    assertManifestMatches(parts.manifest, actual, source);
+    return {
+      file: path,
+      control: parts.control,
+      package: field(parts.control, 'package'),
+      version: field(parts.control, 'version'),
+      signer: commonName(signer),
+      signerFingerprint: verified.fingerprint,
+      codeSigning: isCodeSigning(signer),
+      setupKind,
+      chain: verified.chain.map((c) => commonName(c)),
+      members: zip.members.filter((m) => !m.isDirectory).length,
+    };
+  } finally {
+    await zip.close();
+  }
+}

@@ -1,0 +1,107 @@
+// Streaming, deterministic zip writer that hashes each member as it is written.
+// Building a package needs the payload's SHA-256 before the manifest member can be
+// added, and reading every payload file twice would double the I/O; yazl accepts
+// new entries while earlier ones stream, so hashes come out of the same pass.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import yazl from 'yazl';
+
+const STORED_EXTENSIONS = /\.(zip|wapt|gz|tgz|xz|bz2|zst|7z|rar|msi|msu|exe|cab|deb|rpm|jar|png|jpe?g|gif|webp|mp[34]|iso|whl|nupkg)$/i;
+
+/** Already-compressed formats gain nothing from deflate and cost CPU: store them. */
+export function shouldCompress(name: string): boolean {
+  return !STORED_EXTENSIONS.test(name);
+}
+
+export interface ZipBuilderOptions {
+  /** Every member gets this mtime: same inputs give the same bytes. */
+  mtime: Date;
+  level?: number;
+}
+
+export class ZipBuilder {
+  private readonly zip = new yazl.ZipFile();
+  private readonly tmp: string;
+  private readonly written: Promise<void>;
+  private readonly opts: Required<ZipBuilderOptions>;
+
+  private constructor(readonly dest: string, opts: ZipBuilderOptions) {
+    this.opts = { level: 6, ...opts };
+    this.tmp = `${dest}.tmp-${process.pid}`;
+    this.written = pipeline(this.zip.outputStream, createWriteStream(this.tmp, { flags: 'w', mode: 0o644 }));
+    // Keep a failed write from becoming an unhandled rejection before finish() awaits it.
+    this.written.catch(() => undefined);
+  }
+
+  static create(dest: string, opts: ZipBuilderOptions): ZipBuilder {
+    return new ZipBuilder(dest, opts);
+  }
+
+  private entryOptions(name: string, compress: boolean | undefined) {
+    return {
+      mtime: this.opts.mtime,
+      mode: 0o100644,
+      compress: compress ?? shouldCompress(name),
+      compressionLevel: this.opts.level,
+    };
+  }
+
+  /** Streams `stream` into the zip and resolves with its SHA-256 once yazl has consumed it. */
+  addStream(name: string, stream: Readable, compress?: boolean): Promise<string> {
+    const hash = createHash('sha256');
+    const tee = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    const done = new Promise<string>((resolve, reject) => {
+      tee.on('end', () => resolve(hash.digest('hex')));
+      tee.on('error', reject);
+      stream.on('error', (err) => {
+        tee.destroy(err);
+        reject(err);
+      });
+    });
+    stream.pipe(tee);
+    this.zip.addReadStream(tee, name, this.entryOptions(name, compress));
+    return done;
+  }
+
+  addFile(name: string, path: string, compress?: boolean): Promise<string> {
+    return this.addStream(name, createReadStream(path, { highWaterMark: 1 << 20 }), compress);
+  }
+
+  addBuffer(name: string, data: Buffer, compress?: boolean): string {
+    this.zip.addBuffer(data, name, this.entryOptions(name, compress));
+    return createHash('sha256').update(data).digest('hex');
+  }
+
+  /** Writes the central directory, fsyncs, renames over dest. */
+  async finish(): Promise<void> {
+    this.zip.end();
+    try {
+      await this.written;
+      const fh = await open(this.tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(this.tmp, this.dest);
+    } catch (err) {
+      await rm(this.tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async abort(): Promise<void> {
+    (this.zip.outputStream as unknown as Readable).destroy();
+    await this.written.catch(() => undefined);
+    await rm(this.tmp, { force: true });
+  }
+}

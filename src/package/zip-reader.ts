@@ -1,0 +1,264 @@
+// Safe reading of a hostile .wapt zip (W-A1). The central directory is read
+// once and every entry is checked before any byte of data is trusted: names,
+// symlinks, duplicates, declared sizes, overlap. Data is then read as streams
+// that re-check size and CRC-32. Nothing here knows about signatures.
+
+import { createHash } from 'node:crypto';
+import { close, fstat, open as openCb } from 'node:fs';
+import { promisify } from 'node:util';
+import { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+import { WaptError, asWaptError } from '../errors.js';
+import { FdReader, verifiedChain, zipInvalid } from './zip-member-stream.js';
+import { checkMemberName, foldMemberName } from './zip-names.js';
+
+export interface ZipMember {
+  name: string;
+  compressedSize: number;
+  uncompressedSize: number;
+  isDirectory: boolean;
+  crc32: number;
+  mtime: Date;
+}
+
+export interface ZipLimits {
+  /** Default 100 000. */
+  maxMembers?: number;
+  /** Sum of declared uncompressed sizes. Default 8 GiB. */
+  maxTotalUncompressed?: number;
+  /** uncompressed / compressed, checked only for members over 1 MiB uncompressed. Default 200. */
+  maxRatio?: number;
+}
+
+const MiB = 1024 * 1024;
+const DEFAULTS = { maxMembers: 100_000, maxTotalUncompressed: 8 * 1024 * MiB, maxRatio: 200 };
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const LOCAL_HEADER_MIN = 30;
+const openFd = promisify(openCb);
+const fstatFd = promisify(fstat);
+const closeFd = promisify(close);
+
+function bomb(file: string, why: string, detail: Record<string, unknown> = {}): WaptError {
+  return new WaptError('ZIP_BOMB', `${file}: ${why}`, { detail: { file, ...detail } });
+}
+
+/** Low-level I/O errors keep their errno mapping; anything yauzl says about structure means "not a valid zip". */
+function openError(file: string, err: unknown): WaptError {
+  if (err instanceof WaptError) return err;
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return asWaptError(err);
+  return zipInvalid(file, (err as Error)?.message ?? String(err), {}, err);
+}
+
+interface Held {
+  entry: yauzl.Entry;
+  member: ZipMember;
+}
+
+export class PackageZip {
+  readonly members: ZipMember[];
+  private readonly byName: Map<string, Held>;
+
+  private constructor(
+    readonly path: string,
+    private readonly zipfile: yauzl.ZipFile,
+    held: Held[],
+  ) {
+    this.members = held.map((h) => h.member);
+    this.byName = new Map(held.map((h) => [h.member.name, h]));
+  }
+
+  static async open(path: string, limits: ZipLimits = {}): Promise<PackageZip> {
+    const lim = { ...DEFAULTS, ...limits };
+    // A numeric fd, not a FileHandle: yauzl's reader closes it with fs.close.
+    let fd: number;
+    try {
+      fd = await openFd(path, 'r');
+    } catch (err) {
+      throw asWaptError(err);
+    }
+    let zipfile: yauzl.ZipFile;
+    try {
+      const { size } = await fstatFd(fd);
+      // decodeStrings:false so names are decoded below with strictFileNames=true:
+      // yauzl's lenient mode silently turns `a\b` into `a/b`, and its own name
+      // check would fail with an untyped error before ours could run.
+      zipfile = await yauzl.fromRandomAccessReaderPromise(new FdReader(fd), size, {
+        lazyEntries: true,
+        autoClose: false,
+        decodeStrings: false,
+        validateEntrySizes: true,
+        strictFileNames: false,
+      });
+    } catch (err) {
+      await closeFd(fd).catch(() => undefined);
+      throw openError(path, err);
+    }
+    // From here the fd belongs to yauzl's reader: zipfile.close() releases it.
+    try {
+      if (zipfile.entryCount > lim.maxMembers) {
+        throw bomb(path, `${zipfile.entryCount} members, more than the ${lim.maxMembers} allowed`, { members: zipfile.entryCount });
+      }
+      const held: Held[] = [];
+      for await (const entry of zipfile.eachEntry()) held.push(checkEntry(path, entry, lim.maxRatio));
+      checkWhole(path, zipfile.fileSize, held, lim.maxTotalUncompressed);
+      return new PackageZip(path, zipfile, held);
+    } catch (err) {
+      zipfile.close();
+      throw openError(path, err);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  /** The whole (small) member in memory; refuses members declared larger than maxBytes. */
+  async readMember(name: string, maxBytes: number): Promise<Buffer> {
+    const { member } = this.get(name);
+    if (member.uncompressedSize > maxBytes) {
+      throw bomb(this.path, `member ${name} is ${member.uncompressedSize} bytes, more than the ${maxBytes} allowed here`, {
+        member: name,
+        size: member.uncompressedSize,
+        maxBytes,
+      });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.openMemberStream(name)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  /** The member's uncompressed bytes, checked against its declared size (ZIP_BOMB beyond it) and CRC-32 (ZIP_INVALID). */
+  async openMemberStream(name: string): Promise<Readable> {
+    const { entry, member } = this.get(name);
+    if (member.isDirectory) return Readable.from([]);
+    let raw: Readable;
+    try {
+      raw = await this.zipfile.openReadStreamPromise(entry, { decodeFileData: false });
+    } catch (err) {
+      throw openError(this.path, err);
+    }
+    return verifiedChain(raw, entry.compressionMethod === 8, {
+      file: this.path,
+      member: name,
+      size: member.uncompressedSize,
+      crc32: member.crc32,
+    });
+  }
+
+  /** sha256 (lowercase hex) of every non-directory member, one streaming pass in central-directory order. */
+  async hashAllMembers(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const m of this.members) {
+      if (m.isDirectory) continue;
+      const h = createHash('sha256');
+      for await (const chunk of await this.openMemberStream(m.name)) h.update(chunk as Buffer);
+      out.set(m.name, h.digest('hex'));
+    }
+    return out;
+  }
+
+  /** Releases the file; streams still open keep it until they end. */
+  close(): void {
+    this.zipfile.close();
+  }
+
+  private get(name: string): Held {
+    const held = this.byName.get(name);
+    if (!held) throw zipInvalid(this.path, `it has no member ${name}`, { member: name, missing: true });
+    return held;
+  }
+}
+
+function checkEntry(file: string, entry: yauzl.Entry, maxRatio: number): Held {
+  const raw = entry.fileName as unknown as Buffer; // decodeStrings:false
+  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, true);
+  checkMemberName(name);
+  const isDirectory = name.endsWith('/');
+  const detail = { member: name };
+  if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
+    throw new WaptError('ZIP_SYMLINK', `${file}: member ${name} is a symbolic link`, { detail: { file, ...detail } });
+  }
+  if (entry.isEncrypted()) throw zipInvalid(file, `member ${name} is encrypted`, detail);
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+    throw zipInvalid(file, `member ${name} uses unsupported compression method ${entry.compressionMethod}`, detail);
+  }
+  // A directory entry carrying data would hide bytes from the manifest (W-D1 skips directories).
+  if (isDirectory && (entry.uncompressedSize > 0 || entry.compressedSize > 0)) {
+    throw zipInvalid(file, `directory entry ${name} carries data`, detail);
+  }
+  const u = entry.uncompressedSize;
+  if (u > MiB && u > maxRatio * entry.compressedSize) {
+    throw bomb(file, `member ${name} declares ${u} bytes from ${entry.compressedSize}, a ratio above ${maxRatio}`, {
+      ...detail,
+      uncompressedSize: u,
+      compressedSize: entry.compressedSize,
+    });
+  }
+  const member: ZipMember = {
+    name,
+    compressedSize: entry.compressedSize,
+    uncompressedSize: u,
+    isDirectory,
+    crc32: entry.crc32 >>> 0,
+    mtime: entry.getLastModDate(),
+  };
+  return { entry, member };
+}
+
+/**
+ * Checks across entries. Duplicates are refused exactly and case-/normalisation-
+ * insensitively: WAPT's clients run on Windows, where `A.txt` and `a.txt` are
+ * one file, so the verified member and the installed file could differ. A file
+ * that is also a parent directory of another member is refused for the same
+ * reason. Overlapping data ranges (several entries sharing bytes: the
+ * "overlapping zip bomb") are refused.
+ */
+function checkWhole(file: string, fileSize: number, held: Held[], maxTotal: number): void {
+  const seen = new Map<string, string>();
+  const dirs = new Set<string>();
+  let total = 0;
+  for (const { member } of held) {
+    const key = foldMemberName(member.name);
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      const how = prev === member.name ? 'twice' : `twice (as ${prev} and ${member.name}, the same file on Windows)`;
+      throw new WaptError('ZIP_DUPLICATE_ENTRY', `${file}: member ${member.name} is present ${how}`, {
+        detail: { file, member: member.name, other: prev },
+      });
+    }
+    seen.set(key, member.name);
+    if (member.isDirectory) dirs.add(key);
+    const parts = key.split('/');
+    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+    total += member.uncompressedSize;
+  }
+  for (const { member } of held) {
+    const key = foldMemberName(member.name);
+    if (!member.isDirectory && dirs.has(key)) {
+      throw new WaptError('ZIP_DUPLICATE_ENTRY', `${file}: ${member.name} is both a file and a directory`, {
+        detail: { file, member: member.name },
+      });
+    }
+  }
+  if (total > maxTotal) throw bomb(file, `members declare ${total} bytes in all, more than the ${maxTotal} allowed`, { total });
+  const spans = held
+    .map(({ entry, member }) => ({ name: member.name, start: entry.relativeOffsetOfLocalHeader, min: LOCAL_HEADER_MIN + entry.compressedSize }))
+    .sort((x, y) => x.start - y.start);
+  spans.forEach((s, i) => {
+    const next = spans[i + 1];
+    if (next && s.start + s.min > next.start) throw bomb(file, `member ${s.name} overlaps member ${next.name}`, { member: s.name });
+    if (!next && s.start + s.min > fileSize) throw zipInvalid(file, `member ${s.name} runs past the end of the file`, { member: s.name });
+  });
+}
+
+/** Opens `path`, reads one member (at most maxBytes), closes. For scanpackages, which needs only WAPT/control (W-F2). */
+export async function readZipMemberOnce(path: string, name: string, maxBytes: number): Promise<Buffer> {
+  const zip = await PackageZip.open(path);
+  try {
+    return await zip.readMember(name, maxBytes);
+  } finally {
+    zip.close();
+  }
+}
