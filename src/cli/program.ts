@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { asWaptError, EXIT } from '../errors.js';
 import type { CommandContext, CommandSpec } from './command.js';
 import { Output, colorEnabled } from './output.js';
-import { VERSION } from './version.js';
+import { VERSION_STRING as VERSION } from '../version.js';
 
 export interface RunIo {
   env: NodeJS.ProcessEnv;

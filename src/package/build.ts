@@ -74,6 +74,15 @@ export async function readSourceControl(dir: string): Promise<ControlFields> {
   } catch (err) {
     throw new WaptError('CONTROL_PARSE', `${path}: cannot read the control file`, { cause: err });
   }
+  // W-C1: parsing stops at the first blank line (index entries are split that way);
+  // in a source control anything after one would be dropped silently, so refuse it.
+  const lines = text.split(/\r?\n/);
+  const blank = lines.findIndex((l) => l.trim() === '');
+  if (blank >= 0 && lines.slice(blank + 1).some((l) => l.trim() !== '')) {
+    throw new WaptError('CONTROL_INVALID', `${path} line ${blank + 1}: a blank line ends the control, but more lines follow (continuation lines may not be empty)`, {
+      detail: { file: path, line: blank + 1 },
+    });
+  }
   const control = parseControl(text, { source: path });
   validateControl(control);
   assertRoundTrips(control);

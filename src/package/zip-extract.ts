@@ -1,7 +1,7 @@
 // Extraction of an opened (already validated) package into a fresh directory.
 // All or nothing: on any failure the directory is left empty.
 
-import { constants as C, createWriteStream, promises as fsp } from 'node:fs';
+import { constants as C, promises as fsp } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { WaptError, asWaptError } from '../errors.js';
@@ -80,13 +80,13 @@ export async function extractPackage(zip: PackageZip, destDir: string, opts: Ext
       await fsp.mkdir(dirname(target), { recursive: true });
       // O_EXCL: never reuse (or follow a symlink at) an existing path; O_NOFOLLOW as well where it exists.
       const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | (C.O_NOFOLLOW ?? 0);
-      const handle = await fsp.open(target, flags, 0o644);
-      try {
-        const out = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: HASH_READ_SIZE });
-        await pipeline(await zip.openMemberStream(m.name), out);
-      } finally {
-        await handle.close();
-      }
+      const source = await zip.openMemberStream(m.name);
+      const handle = await fsp.open(target, flags, 0o644).catch((err: unknown) => {
+        source.destroy();
+        throw err;
+      });
+      // The write stream owns the handle and closes it, on success and on error.
+      await pipeline(source, handle.createWriteStream({ highWaterMark: HASH_READ_SIZE }));
       files += 1;
       bytes += m.uncompressedSize;
     }

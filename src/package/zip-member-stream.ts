@@ -137,6 +137,10 @@ export function verifiedChain(raw: Readable, deflated: boolean, t: VerifyTarget)
   } else {
     raw.pipe(verify);
   }
+  // Small members can fail (CRC) before the caller has attached its handlers;
+  // the error stays on the stream (`errored`) and reaches the caller when it
+  // consumes it (pipeline, for await), instead of crashing the process.
+  verify.on('error', () => undefined);
   verify.once('close', () => {
     for (const s of stages) s.destroy();
   });

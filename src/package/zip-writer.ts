@@ -139,23 +139,25 @@ export async function writeZip(dest: string, inputs: ZipInput[], opts: WriteZipO
 
 async function writeStreamAtomically(dest: string, zip: yazl.ZipFile): Promise<{ size: number }> {
   const tmp = `${dest}.tmp-${process.pid}`;
-  let handle: fsp.FileHandle | undefined;
   try {
-    handle = await fsp.open(tmp, 'w', 0o644);
-    const out = createWriteStream('', { fd: handle.fd, autoClose: false, highWaterMark: HASH_READ_SIZE });
+    // The stream owns its fd; `flush` fsyncs before close so the rename below never exposes a hole.
+    const out = createWriteStream(tmp, { mode: 0o644, flush: true, highWaterMark: HASH_READ_SIZE });
     // yazl reports input errors (unreadable file, size changed while reading) on the ZipFile, not on its stream.
     const inputFailed = new Promise<never>((_, reject) => zip.once('error', reject));
     inputFailed.catch(() => undefined); // a late error after success must not go unhandled
-    await Promise.race([pipeline(zip.outputStream, out), inputFailed]);
-    await handle.sync();
-    const { size } = await handle.stat();
-    await handle.close();
-    handle = undefined;
+    try {
+      await Promise.race([pipeline(zip.outputStream, out), inputFailed]);
+    } finally {
+      if (!out.closed) {
+        out.destroy();
+        await new Promise<void>((r) => out.once('close', () => r()));
+      }
+    }
+    const { size } = await fsp.stat(tmp);
     await fsp.rename(tmp, dest);
     return { size };
   } catch (err) {
     (zip.outputStream as Readable).destroy();
-    await handle?.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true });
     throw asWaptError(err);
   }

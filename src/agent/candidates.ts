@@ -1,0 +1,49 @@
+// DB rows → resolver candidates: each stored control is parsed exactly once here.
+import { parseControl } from '../package/control.js';
+import type { InstalledRow, AvailableRow } from './db/types.js';
+import type { Candidate, InstalledPkg } from './resolver/types.js';
+
+/** Repository priority by name; unknown names (bundles) rank with the default 0. */
+export type PriorityOf = (repo: string) => number;
+
+export function priorityFromRepos(repos: readonly { name: string; priority: number }[]): PriorityOf {
+  const map = new Map(repos.map((r) => [r.name, r.priority]));
+  return (name) => map.get(name) ?? 0;
+}
+
+export function toCandidate(row: AvailableRow, priorityOf: PriorityOf): Candidate {
+  return {
+    control: parseControl(row.control, { source: `${row.repo}:${row.filename}` }),
+    repo: row.repo,
+    repoPriority: priorityOf(row.repo),
+    filename: row.filename,
+    ...(row.size !== null ? { size: row.size } : {}),
+    ...(row.sha256 ? { sha256: row.sha256 } : {}),
+    ...(row.md5sum ? { md5sum: row.md5sum } : {}),
+  };
+}
+
+/** Rows whose stored control no longer parses are left out (they were verified when stored). */
+export function toCandidates(rows: readonly AvailableRow[], priorityOf: PriorityOf, onWarning?: (m: string) => void): Candidate[] {
+  const out: Candidate[] = [];
+  for (const row of rows) {
+    try {
+      out.push(toCandidate(row, priorityOf));
+    } catch (err) {
+      onWarning?.(`ignoring stored entry ${row.package} ${row.version} of ${row.repo}: ${(err as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** W-G1 DB row → what the resolver needs to know about an installed package. */
+export function toInstalledPkg(row: InstalledRow): InstalledPkg {
+  return {
+    package: row.package,
+    version: row.version,
+    status: row.install_status,
+    explicit: row.explicit_by !== null,
+    held: row.held,
+    dependsBy: row.depends_by,
+  };
+}

@@ -1,0 +1,377 @@
+// wapt-get.ini (W-G4, source notes §9) resolved ONCE into a fully populated, typed
+// WaptConfig: every default lives here, so the rest of the program never guesses.
+// Precedence, highest first: overrides (command line) > environment > ini > defaults.
+import { readFileSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import ini from 'ini';
+import { WaptError } from '../errors.js';
+
+/** false: no TLS check; true: system CAs; string: absolute path of a CA bundle or a pinned server certificate. */
+export type VerifyCert = boolean | string;
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+
+export interface RepoConfig {
+  /** The ini section name ('global' for the main repository). */
+  name: string;
+  /** Without trailing slash. */
+  url: string;
+  /**
+   * Higher first. Every repository defaults to 0 and ties keep ini order with [global]
+   * first, so the main repository wins unless another says `priority` > 0. The resolver
+   * still prefers the highest version; priority orders repositories offering the same one.
+   */
+  priority: number;
+  verifyCert: VerifyCert;
+  clientCertificate: string | null;
+  clientPrivateKey: string | null;
+  /** The proxy to use for this repository, already decided (null = direct). */
+  httpProxy: string | null;
+  timeoutMs: number;
+  allowInsecureHttp: boolean;
+  allowUnsignedIndex: boolean;
+}
+
+export interface WaptConfig {
+  /** The ini file read (or that would have been read: configFound says). */
+  configPath: string;
+  configFound: boolean;
+  isRoot: boolean;
+  dbdir: string;
+  /** dbdir/waptdb.sqlite unless `dbpath` is set (W-G1). */
+  dbPath: string;
+  lockPath: string;
+  cacheDir: string;
+  trustedCertsDir: string;
+  /** Install repositories, sorted by priority (see RepoConfig.priority). */
+  repos: RepoConfig[];
+  useHostPackages: boolean;
+  /** W-F4: `[wapt-host] repo_url`, else `<repo_url>-host`; null when disabled or no URL. */
+  hostRepo: RepoConfig | null;
+  /** `host_uuid` (or WAPT's `uuid`), else derived from /etc/machine-id; null if unknown. */
+  hostUuid: string | null;
+  hostProfiles: string[];
+  httpProxy: string | null;
+  useHttpProxyForRepo: boolean;
+  /** Accepted maturities; '' accepts packages without one; [] accepts all (W-C4). */
+  maturities: string[];
+  /** Preferred locales, best first; [] = any. */
+  locales: string[];
+  architecture: string;
+  timeoutMs: number;
+  installTimeoutMs: number;
+  lockTimeoutMs: number;
+  /** Download rate limit in bytes/s; null = unlimited. */
+  limitRate: number | null;
+  /** Age after which the stored index is outdated (ms); null = never. */
+  indexMaxAgeMs: number | null;
+  verifyCert: VerifyCert;
+  clientCertificate: string | null;
+  clientPrivateKey: string | null;
+  privateKey: string | null;
+  personalCertificatePath: string | null;
+  defaultPackagePrefix: string;
+  defaultSourcesRoot: string | null;
+  waptServer: string | null;
+  loglevel: LogLevel;
+  /** When set, install/remove run unprivileged and hooks install below this directory. */
+  userModeRoot: string | null;
+  allowUnsignedIndex: boolean;
+  allowInsecureHttp: boolean;
+}
+
+/** Raw [global] keys as they would appear in the ini (command-line values). */
+export type ConfigOverrides = Partial<Record<string, string | number | boolean>>;
+
+export interface LoadConfigOptions {
+  path?: string;
+  env: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+  /** Base for relative paths in overrides and environment; default process.cwd(). */
+  cwd?: string;
+  /** Default: the effective uid is 0 (Windows: never). */
+  isRoot?: boolean;
+  /** Default /etc/machine-id. */
+  machineIdPath?: string;
+}
+
+const ENV_KEYS: Record<string, string> = {
+  WAPT_GET_DBDIR: 'dbdir',
+  WAPT_GET_CACHEDIR: 'cachedir',
+  WAPT_GET_TRUSTED: 'trusted_certs_dir',
+  WAPT_GET_USER_ROOT: 'user_mode_root',
+};
+/** Sections that carry a repo_url but are not install repositories. */
+const NOT_REPOS = new Set(['global', 'wapt-host', 'wapt-templates']);
+
+/** One raw value and where it came from (for messages and relative paths). */
+interface Raw {
+  value: string;
+  base: string;
+  where: string;
+}
+type Section = Map<string, Raw>;
+
+function invalid(r: Raw, key: string, expected: string): WaptError {
+  return new WaptError('CONFIG_INVALID', `invalid value '${r.value}' for ${key} (${r.where}): expected ${expected}`, {
+    detail: { key, value: r.value, where: r.where },
+  });
+}
+
+function defaultConfigPath(env: NodeJS.ProcessEnv, isRoot: boolean): string {
+  if (env.WAPT_GET_CONFIG) return path.resolve(env.WAPT_GET_CONFIG);
+  if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'wapt-get', 'wapt-get.ini');
+  if (isRoot) return '/etc/wapt-get/wapt-get.ini';
+  const xdg = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
+  return path.join(xdg, 'wapt-get', 'wapt-get.ini');
+}
+
+function defaultDbdir(env: NodeJS.ProcessEnv, isRoot: boolean): string {
+  if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'wapt-get');
+  if (isRoot) return '/var/lib/wapt-get';
+  const xdg = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state');
+  return path.join(xdg, 'wapt-get');
+}
+
+/** The ini package nests `[a.b]` and types true/false; give back flat, string-valued sections. */
+function readSections(text: string, file: string): Map<string, Section> {
+  const parsed = ini.parse(text) as Record<string, unknown>;
+  const sections = new Map<string, Section>();
+  const base = path.dirname(file);
+  const add = (name: string, obj: Record<string, unknown>) => {
+    const sec: Section = new Map();
+    for (const [k, v] of Object.entries(obj)) {
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        add(`${name}.${k}`, v as Record<string, unknown>);
+        continue;
+      }
+      const value = Array.isArray(v) ? v.join(',') : v === null ? 'null' : String(v);
+      // configparser lower-cases keys; section names keep their case.
+      sec.set(k.toLowerCase(), { value: value.trim(), base, where: `[${name}] ${k.toLowerCase()} in ${file}` });
+    }
+    sections.set(name, sec);
+  };
+  for (const [k, v] of Object.entries(parsed)) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      throw new WaptError('CONFIG_INVALID', `${file}: key '${k}' is outside any [section]`, { detail: { key: k, file } });
+    }
+    add(k, v as Record<string, unknown>);
+  }
+  return sections;
+}
+
+function parseBool(r: Raw, key: string): boolean {
+  const v = r.value.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw invalid(r, key, '0/1, true/false, yes/no or on/off');
+}
+
+/** Seconds (plain number) or a number with s/m/h/d; returns ms. */
+function parseDuration(r: Raw, key: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$/i.exec(r.value);
+  if (!m) throw invalid(r, key, 'a duration in seconds (or with s/m/h/d)');
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's').toLowerCase() as 's'];
+  return Math.round(Number(m[1]) * unit * 1000);
+}
+
+function parseRate(r: Raw, key: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg])?$/i.exec(r.value);
+  if (!m) throw invalid(r, key, 'bytes per second, optionally with k/M/G');
+  const n = Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(m[2] ?? '').toLowerCase() as ''];
+  return n === 0 ? null : Math.round(n);
+}
+
+function parseUrl(r: Raw, key: string): string {
+  let u: URL;
+  try {
+    u = new URL(r.value);
+  } catch {
+    throw invalid(r, key, 'an http:// or https:// URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(r, key, 'an http:// or https:// URL');
+  return r.value.replace(/\/+$/, '');
+}
+
+/** Absent: PROD and unmarked packages (W-C4). `maturities=` (empty): all. `PROD,` keeps the empty entry. */
+function parseMaturities(r: Raw | undefined): string[] {
+  if (r === undefined) return ['PROD', ''];
+  if (r.value === '') return [];
+  return [...new Set(r.value.split(',').map((s) => s.trim()))];
+}
+
+function parseList(r: Raw | undefined): string[] | undefined {
+  return r === undefined ? undefined : r.value.split(',').map((s) => s.trim());
+}
+
+/** Reads typed values from one section, falling back to another (repo sections → [global]). */
+class Reader {
+  constructor(
+    private readonly sec: Section,
+    private readonly fallback?: Reader,
+  ) {}
+  raw(key: string): Raw | undefined {
+    const r = this.sec.get(key);
+    return r !== undefined && r.value !== '' ? r : this.fallback?.raw(key);
+  }
+  str(key: string): string | null {
+    return this.raw(key)?.value ?? null;
+  }
+  path(key: string): string | null {
+    const r = this.raw(key);
+    return r ? path.resolve(r.base, r.value) : null;
+  }
+  bool(key: string, dflt: boolean): boolean {
+    const r = this.raw(key);
+    return r ? parseBool(r, key) : dflt;
+  }
+  duration(key: string, dflt: number): number {
+    const r = this.raw(key);
+    return r ? parseDuration(r, key) : dflt;
+  }
+  verifyCert(): VerifyCert {
+    const r = this.raw('verify_cert');
+    if (!r) return true;
+    if (/^(0|false|no|off)$/i.test(r.value)) return false;
+    if (/^(1|true|yes|on)$/i.test(r.value)) return true;
+    return path.resolve(r.base, r.value);
+  }
+}
+
+function machineUuid(file: string): string | null {
+  try {
+    const id = readFileSync(file, 'utf8').trim().toLowerCase();
+    if (!/^[0-9a-f]{32}$/.test(id)) return null;
+    return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`.toUpperCase();
+  } catch {
+    return null;
+  }
+}
+
+function defaultArch(): string {
+  return ({ x64: 'x64', ia32: 'x86', arm64: 'arm64', arm: 'arm' } as Record<string, string>)[process.arch] ?? process.arch;
+}
+
+function repoConfig(name: string, url: string, r: Reader): RepoConfig {
+  const pr = r.raw('priority');
+  if (pr && !/^-?\d+$/.test(pr.value)) throw invalid(pr, 'priority', 'an integer');
+  const proxy = r.str('http_proxy');
+  return {
+    name,
+    url,
+    priority: pr ? Number(pr.value) : 0,
+    verifyCert: r.verifyCert(),
+    clientCertificate: r.path('client_certificate'),
+    clientPrivateKey: r.path('client_private_key'),
+    httpProxy: proxy && r.bool('use_http_proxy_for_repo', false) ? proxy : null,
+    timeoutMs: r.duration('timeout', 30_000),
+    allowInsecureHttp: r.bool('allow_insecure_http', false),
+    allowUnsignedIndex: r.bool('allow_unsigned_index', false),
+  };
+}
+
+export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
+  const { env } = opts;
+  const cwd = opts.cwd ?? process.cwd();
+  const isRoot = opts.isRoot ?? (typeof process.getuid === 'function' && process.getuid() === 0);
+  const configPath = opts.path ? path.resolve(cwd, opts.path) : defaultConfigPath(env, isRoot);
+
+  let text: string | undefined;
+  try {
+    text = await fs.readFile(configPath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new WaptError('IO_ERROR', `cannot read ${configPath}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const sections = text === undefined ? new Map<string, Section>() : readSections(text, configPath);
+  const global: Section = new Map(sections.get('global') ?? []);
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    if (env[name]) global.set(key, { value: env[name]!, base: cwd, where: `environment ${name}` });
+  }
+  for (const [key, v] of Object.entries(opts.overrides ?? {})) {
+    if (v !== undefined) global.set(key, { value: String(v), base: cwd, where: `command line (${key})` });
+  }
+  // A dbdir given outside the ini must not be beaten by the ini's dbpath.
+  if (global.get('dbdir')?.where.startsWith('[') === false) global.delete('dbpath');
+
+  const g = new Reader(global);
+  const configDir = path.dirname(configPath);
+  const dbPathKey = g.path('dbpath');
+  const dbdir = g.path('dbdir') ?? (dbPathKey ? path.dirname(dbPathKey) : defaultDbdir(env, isRoot));
+
+  const repos: RepoConfig[] = [];
+  const mainUrl = g.raw('repo_url');
+  if (mainUrl) repos.push(repoConfig('global', parseUrl(mainUrl, 'repo_url'), g));
+  const listed = parseList(g.raw('repositories'))?.filter(Boolean);
+  const names = listed ?? [...sections.keys()].filter((n) => !NOT_REPOS.has(n) && sections.get(n)!.get('repo_url')?.value);
+  for (const name of names) {
+    const sec = sections.get(name);
+    const url = sec?.get('repo_url');
+    if (!sec || !url?.value) {
+      throw new WaptError('CONFIG_INVALID', `[global] repositories names '${name}', which has no section with a repo_url in ${configPath}`, {
+        detail: { section: name, key: 'repositories' },
+      });
+    }
+    repos.push(repoConfig(name, parseUrl(url, 'repo_url'), new Reader(sec, g)));
+  }
+  repos.sort((a, b) => b.priority - a.priority); // stable: ties keep ini order
+
+  const useHostPackages = g.bool('use_hostpackages', false);
+  const hostSec = new Reader(sections.get('wapt-host') ?? new Map(), g);
+  const hostUrlRaw = sections.get('wapt-host')?.get('repo_url');
+  const mainRepo = repos.find((r) => r.name === 'global');
+  const hostUrl = hostUrlRaw?.value ? parseUrl(hostUrlRaw, 'repo_url') : mainRepo && `${mainRepo.url}-host`;
+  const hostRepo = useHostPackages && hostUrl ? repoConfig('wapt-host', hostUrl, hostSec) : null;
+
+  const loglevelRaw = g.raw('loglevel');
+  const loglevel = (loglevelRaw?.value.toLowerCase() ?? 'warning') as LogLevel;
+  if (!['debug', 'info', 'warning', 'error', 'critical'].includes(loglevel)) {
+    throw invalid(loglevelRaw!, 'loglevel', 'debug, info, warning, error or critical');
+  }
+  const archRaw = g.raw('architecture');
+  if (archRaw && !/^[A-Za-z0-9_]+$/.test(archRaw.value)) throw invalid(archRaw, 'architecture', 'one word such as x64, x86, arm64');
+  const rateRaw = g.raw('limit_rate');
+  const maxAgeRaw = g.raw('index_max_age');
+  const proxyRaw = g.raw('http_proxy');
+  if (proxyRaw) parseUrl(proxyRaw, 'http_proxy');
+  const uuidRaw = g.raw('host_uuid') ?? g.raw('uuid');
+
+  return {
+    configPath,
+    configFound: text !== undefined,
+    isRoot,
+    dbdir,
+    dbPath: dbPathKey ?? path.join(dbdir, 'waptdb.sqlite'),
+    lockPath: path.join(dbdir, 'wapt-get.lock'),
+    cacheDir: g.path('cachedir') ?? path.join(dbdir, 'cache'),
+    trustedCertsDir: g.path('trusted_certs_dir') ?? g.path('public_certs_dir') ?? path.join(configDir, 'ssl'),
+    repos,
+    useHostPackages,
+    hostRepo,
+    hostUuid: uuidRaw?.value ?? machineUuid(opts.machineIdPath ?? '/etc/machine-id'),
+    hostProfiles: parseList(g.raw('host_profiles'))?.filter(Boolean) ?? [],
+    httpProxy: proxyRaw?.value ?? null,
+    useHttpProxyForRepo: g.bool('use_http_proxy_for_repo', false),
+    maturities: parseMaturities(global.get('maturities')),
+    locales: parseList(g.raw('locales'))?.filter(Boolean) ?? [],
+    architecture: archRaw?.value ?? defaultArch(),
+    timeoutMs: g.duration('timeout', 30_000),
+    installTimeoutMs: g.duration('install_timeout', 3600_000),
+    lockTimeoutMs: g.duration('lock_timeout', 60_000),
+    limitRate: rateRaw ? parseRate(rateRaw, 'limit_rate') : null,
+    indexMaxAgeMs: maxAgeRaw ? parseDuration(maxAgeRaw, 'index_max_age') || null : null,
+    verifyCert: g.verifyCert(),
+    clientCertificate: g.path('client_certificate'),
+    clientPrivateKey: g.path('client_private_key'),
+    privateKey: g.path('private_key'),
+    personalCertificatePath: g.path('personal_certificate_path'),
+    defaultPackagePrefix: g.str('default_package_prefix') ?? 'tis',
+    defaultSourcesRoot: g.path('default_sources_root'),
+    waptServer: g.str('wapt_server'),
+    loglevel,
+    userModeRoot: g.path('user_mode_root'),
+    allowUnsignedIndex: g.bool('allow_unsigned_index', false),
+    allowInsecureHttp: g.bool('allow_insecure_http', false),
+  };
+}

@@ -1,0 +1,174 @@
+// Opening and saving the local DB. sql.js keeps the whole DB in memory: openDb loads
+// the file (checking it first), persist() writes it back atomically. A damaged file is
+// moved aside, never overwritten or deleted, so nothing is lost to a bad guess.
+import { promises as fs } from 'node:fs';
+import type { Database } from 'sql.js';
+import { WaptError } from '../../errors.js';
+import { AvailableTable } from './available.js';
+import { atomicWriteFile, moveAside, sweepStaleTemps } from './files.js';
+import { InstalledTable } from './installed.js';
+import { migrate, SCHEMA_VERSION, userVersion } from './schema.js';
+import { Transactions } from './sql.js';
+import { loadSqlJs } from './sqljs.js';
+import { LogTable, ParamsTable, ReposTable, SessionsTable } from './tables.js';
+
+export interface OpenDbOptions {
+  /** Non-fatal problems (leftover temp files, a corrupt DB replaced by recreateCorrupt). */
+  onWarning?: (message: string) => void;
+  /** Move a corrupt DB aside and start empty instead of failing (used by `update`). */
+  recreateCorrupt?: boolean;
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+export class WaptDb {
+  readonly installed: InstalledTable;
+  readonly available: AvailableTable;
+  readonly repos: ReposTable;
+  readonly params: ParamsTable;
+  readonly sessions: SessionsTable;
+  readonly log: LogTable;
+  private readonly tx: Transactions;
+  private writes: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly db: Database,
+  ) {
+    this.tx = new Transactions(db);
+    this.installed = new InstalledTable(db);
+    this.available = new AvailableTable(db, this.tx);
+    this.repos = new ReposTable(db);
+    this.params = new ParamsTable(db);
+    this.sessions = new SessionsTable(db);
+    this.log = new LogTable(db);
+  }
+
+  get schemaVersion(): number {
+    return userVersion(this.db);
+  }
+
+  /** Runs a synchronous `fn` as one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.tx.run(fn);
+  }
+
+  /**
+   * Writes the DB to `path` atomically (temp, fsync, rename, fsync dir). The snapshot is
+   * taken when persist is called; concurrent calls are written in call order.
+   */
+  persist(): Promise<void> {
+    if (this.closed) return Promise.reject(new WaptError('INTERNAL', `persist after close of ${this.path}`));
+    const bytes = this.db.export();
+    const write = this.writes.then(() =>
+      atomicWriteFile(this.path, bytes).catch((err: unknown) => {
+        throw new WaptError('DB_ERROR', `cannot write ${this.path}: ${(err as Error).message}`, {
+          cause: err,
+          detail: { path: this.path, errno: (err as NodeJS.ErrnoException).code },
+        });
+      }),
+    );
+    this.writes = write.catch(() => undefined);
+    return write;
+  }
+
+  /** Frees the in-memory DB. Changes not persisted are dropped; persist() first. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/** Why `bytes` cannot be used as our DB, or undefined if it can (db is then returned open). */
+function check(SQL: { Database: new (data?: Uint8Array) => Database }, bytes: Uint8Array): { db?: Database; problem?: string } {
+  if (bytes.length === 0) return { problem: 'the file is empty' };
+  if (bytes.length < 100 || !Buffer.from(bytes.subarray(0, 16)).equals(SQLITE_MAGIC)) {
+    return { problem: 'not an SQLite database (bad header)' };
+  }
+  let db: Database | undefined;
+  try {
+    db = new SQL.Database(bytes);
+    const res = db.exec('PRAGMA integrity_check');
+    const lines = (res[0]?.values ?? []).map((v) => String(v[0]));
+    if (lines.length !== 1 || lines[0] !== 'ok') {
+      db.close();
+      return { problem: `integrity_check failed: ${lines.slice(0, 3).join('; ') || 'no result'}` };
+    }
+    return { db };
+  } catch (err) {
+    db?.close();
+    return { problem: (err as Error).message };
+  }
+}
+
+/**
+ * Opens (or starts) the DB at `path` and migrates it to the current schema. A missing
+ * file gives an empty DB, written at the first persist(). A corrupt file is moved to
+ * `<path>.corrupt-<timestamp>` and DB_CORRUPT is thrown, unless recreateCorrupt.
+ */
+export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<WaptDb> {
+  const SQL = await loadSqlJs();
+  for (const tmp of await sweepStaleTemps(path)) {
+    opts.onWarning?.(`removed ${tmp}, left by an interrupted write; ${path} holds the last complete state`);
+  }
+
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await fs.readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') {
+      throw new WaptError('DB_ERROR', `cannot read ${path}: ${(err as Error).message}`, { cause: err, detail: { path, errno: code } });
+    }
+  }
+
+  let db: Database;
+  if (bytes === undefined) {
+    db = new SQL.Database();
+  } else {
+    const { db: loaded, problem } = check(SQL, bytes);
+    if (loaded) {
+      db = loaded;
+    } else {
+      let movedTo: string;
+      try {
+        movedTo = await moveAside(path);
+      } catch (err) {
+        throw new WaptError('DB_CORRUPT', `local DB ${path} is corrupt (${problem}) and could not be moved aside: ${(err as Error).message}`, {
+          cause: err,
+          detail: { path, reason: problem },
+        });
+      }
+      if (!opts.recreateCorrupt) {
+        throw new WaptError('DB_CORRUPT', `local DB ${path} is corrupt (${problem}); it was moved to ${movedTo}`, {
+          detail: { path, movedTo, reason: problem },
+        });
+      }
+      opts.onWarning?.(
+        `WARNING: local DB ${path} was corrupt (${problem}); moved to ${movedTo} and started EMPTY: ` +
+          'the record of installed packages is lost (their files are still on disk)',
+      );
+      db = new SQL.Database();
+    }
+  }
+
+  const version = userVersion(db);
+  if (version > SCHEMA_VERSION) {
+    db.close();
+    throw new WaptError('DB_ERROR', `${path} has schema version ${version}, newer than this wapt-get knows (${SCHEMA_VERSION}); upgrade wapt-get`, {
+      detail: { path, version, supported: SCHEMA_VERSION },
+    });
+  }
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw new WaptError('DB_ERROR', `cannot migrate ${path} from schema ${version} to ${SCHEMA_VERSION}: ${(err as Error).message}`, {
+      cause: err,
+      detail: { path, version },
+    });
+  }
+  return new WaptDb(path, db);
+}

@@ -1,0 +1,62 @@
+// Where the hook child's compiled entry lives. Built code (dist/agent/hooks/) has
+// child.js next to runner.js. When wapt-get runs from its TypeScript sources
+// (ts-jest), there is no child.js and a stale dist/ would run old code, so the
+// directory's sources are transpiled once into a temp dir keyed by their hash.
+// That works because the child imports only node: builtins and files of this directory.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WaptError } from '../../errors.js';
+
+// Runs in a plain node (not inside jest's module registry, which is slow with typescript).
+const TRANSPILE = `
+const fs = require('fs'), path = require('path');
+const [src, out, root] = process.argv.slice(1);
+const ts = require(require.resolve('typescript', { paths: [root] }));
+fs.mkdirSync(out, { recursive: true });
+for (const f of fs.readdirSync(src)) {
+  if (!f.endsWith('.ts') || f.endsWith('.d.ts')) continue;
+  const r = ts.transpileModule(fs.readFileSync(path.join(src, f), 'utf8'), {
+    fileName: f,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  fs.writeFileSync(path.join(out, f.slice(0, -3) + '.js'), r.outputText);
+}
+fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}');
+`;
+
+let cached: string | undefined;
+
+export function childEntry(): string {
+  if (cached) return cached;
+  const here = fileURLToPath(import.meta.url);
+  const dir = path.dirname(here);
+  cached = here.endsWith('.ts') ? transpileChild(dir) : path.join(dir, 'child.js');
+  return cached;
+}
+
+function transpileChild(srcDir: string): string {
+  const hash = createHash('sha256');
+  const files = readdirSync(srcDir).filter((f) => f.endsWith('.ts')).sort();
+  for (const f of files) hash.update(f).update('\0').update(readFileSync(path.join(srcDir, f))).update('\0');
+  const out = path.join(os.tmpdir(), `wapt-get-hook-child-${hash.digest('hex').slice(0, 16)}`);
+  const entry = path.join(out, 'child.js');
+  if (existsSync(entry)) return entry;
+  // Build aside then rename: parallel jest workers may race; the loser's rename fails harmlessly.
+  const tmp = `${out}.tmp-${process.pid}`;
+  const root = path.resolve(srcDir, '../../..');
+  const r = spawnSync(process.execPath, ['-e', TRANSPILE, srcDir, tmp, root], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new WaptError('INTERNAL', `cannot prepare the hook child from sources: ${r.stderr || r.error?.message}`);
+  }
+  try {
+    renameSync(tmp, out);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return entry;
+}

@@ -1,0 +1,44 @@
+// Which setup code a package carries (W-A1, W-D5, X1). setup.mjs wins when both
+// are present: a package may keep setup.py for WAPT clients and setup.mjs for us.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { WaptError } from '../../errors.js';
+
+export type SetupKind = 'mjs' | 'py' | 'none';
+
+/** From zip member names (root-level only counts). */
+export function setupKindOfFiles(files: Iterable<string>): SetupKind {
+  let py = false;
+  for (const f of files) {
+    if (f === 'setup.mjs') return 'mjs';
+    if (f === 'setup.py') py = true;
+  }
+  return py ? 'py' : 'none';
+}
+
+/** W-D5: setup.py or setup.mjs makes a package "with setup code" (code-signing required). */
+export function hasSetupCode(files: Iterable<string>): boolean {
+  return setupKindOfFiles(files) !== 'none';
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** From an extracted package directory. */
+export async function setupKind(dir: string): Promise<SetupKind> {
+  if (await isFile(path.join(dir, 'setup.mjs'))) return 'mjs';
+  if (await isFile(path.join(dir, 'setup.py'))) return 'py';
+  return 'none';
+}
+
+/** Installing needs runnable setup code: Python setup.py is verified/indexed/signed but never run. */
+export function assertRunnable(kind: SetupKind, pkg = 'this package'): void {
+  if (kind === 'py') {
+    throw new WaptError('SETUP_PY_UNSUPPORTED', `${pkg} has only setup.py (Python); wapt-get runs setup.mjs`, { detail: { package: pkg } });
+  }
+}

@@ -1,0 +1,35 @@
+// Crash recovery: a run killed mid-install leaves its row RUNNING (or DOWNLOAD) with its
+// pid. The next run marks such rows ERROR (ERR_INTERRUPTED) so `upgrade` retries them;
+// rows owned by a live process are another run's business and are left alone.
+import { isPidAlive } from '../lock.js';
+import type { InstalledRow, WaptDb } from '../db/index.js';
+
+/** Stored in error_code of rows a killed run left behind (not a WaptError code: nothing throws it). */
+export const ERR_INTERRUPTED = 'ERR_INTERRUPTED';
+const IN_FLIGHT = new Set(['RUNNING', 'DOWNLOAD', 'INIT', 'UPGRADING']);
+
+export interface Leftover {
+  package: string;
+  version: string;
+  status: string;
+  pid: number | null;
+}
+
+/** Finds and resolves interrupted rows; persists only when it changed something. */
+export async function recoverInterrupted(db: WaptDb, isAlive: (pid: number) => boolean = isPidAlive): Promise<Leftover[]> {
+  const stale = db.installed.list().filter((r: InstalledRow) => IN_FLIGHT.has(r.install_status) && (r.pid === null || (r.pid !== process.pid && !isAlive(r.pid))));
+  if (stale.length === 0) return [];
+  db.transaction(() => {
+    for (const r of stale) {
+      const note = `interrupted: the wapt-get run (pid ${r.pid ?? '?'}) that was installing ${r.package} ${r.version} ended without finishing (status was ${r.install_status})`;
+      db.installed.setStatus(r.package, 'ERROR', {
+        error_code: ERR_INTERRUPTED,
+        pid: null,
+        install_output: r.install_output ? `${r.install_output}\n${note}` : note,
+      });
+      db.log.append('error', note, r.package);
+    }
+  });
+  await db.persist();
+  return stale.map((r) => ({ package: r.package, version: r.version, status: r.install_status, pid: r.pid }));
+}

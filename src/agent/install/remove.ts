@@ -1,0 +1,72 @@
+// Removing one installed package: its stored setup.mjs (setup_code) runs uninstall()
+// with the stored persistent data, from a temp dir, so it works after the cache is
+// cleaned; then the row goes. A failing uninstall keeps the row (ERROR + code) so
+// nothing is forgotten that is still on disk.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { asWaptError } from '../../errors.js';
+import type { InstalledRow, WaptDb } from '../db/index.js';
+import { runHook } from '../hooks/runner.js';
+import type { StepResult } from './transaction.js';
+
+export interface RemoveDeps {
+  db: WaptDb;
+  targetRoot: string;
+  timeoutMs: number;
+  tmpRoot?: string;
+  onOutput?: (chunk: string, stream: 'stdout' | 'stderr') => void;
+  killGraceMs?: number;
+}
+
+export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promise<StepResult> {
+  const { db } = deps;
+  const base = { package: row.package, version: row.version, action: 'remove' as const };
+  let tmp: string | undefined;
+  try {
+    if (row.setup_code) {
+      tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), 'wapt-get-remove-'));
+      const setupPath = path.join(tmp, 'setup.mjs');
+      await writeFile(setupPath, row.setup_code);
+      db.installed.setStatus(row.package, 'RUNNING', { pid: process.pid });
+      await db.persist();
+      const persistent = row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {};
+      await runHook({
+        setupPath,
+        hook: 'uninstall',
+        ctx: {
+          package: row.package,
+          version: row.version,
+          control: { package: row.package, version: row.version, architecture: row.architecture, section: row.section },
+          params: row.install_params,
+          targetRoot: deps.targetRoot,
+          packageDir: tmp,
+          persistent,
+          os: process.platform,
+          arch: process.arch,
+        },
+        timeoutMs: deps.timeoutMs,
+        onOutput: deps.onOutput,
+        killGraceMs: deps.killGraceMs,
+      });
+    }
+    db.transaction(() => {
+      db.installed.remove(row.package);
+      db.sessions.forgetPackage(row.package);
+      db.log.append('info', `removed ${row.package} ${row.version}`, row.package);
+    });
+    await db.persist();
+    return { ...base, status: 'REMOVED' };
+  } catch (err) {
+    const e = asWaptError(err);
+    const output = typeof e.detail.output === 'string' ? `${e.detail.output}\n` : '';
+    db.transaction(() => {
+      db.installed.setStatus(row.package, 'ERROR', { pid: null, error_code: e.code, install_output: `${output}[${e.code}] uninstall failed: ${e.message}` });
+      db.log.append('error', `remove ${row.package} failed: [${e.code}] ${e.message}`, row.package);
+    });
+    await db.persist();
+    return { ...base, status: 'ERROR', error_code: e.code, message: e.message };
+  } finally {
+    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+}

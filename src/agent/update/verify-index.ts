@@ -1,0 +1,105 @@
+// The checks every index passes before anything of it is stored, whatever brought it
+// (HTTPS, a file: directory, an offline bundle): X2 statement rules, then W-F3 entry
+// by entry. Pure apart from the crypto: an index in, a verdict out.
+import type { X509Certificate } from 'node:crypto';
+import { WaptError, asWaptError } from '../../errors.js';
+import type { TrustStore } from '../../crypto/index.js';
+import { field, serializeControl, type ControlFields } from '../../package/control.js';
+import { verifyControlSignature } from '../../package/control-signature.js';
+import type { PackagesIndex } from '../../repo/index-file/packages-zip.js';
+import { verifyStatement, type VerifiedStatement } from '../../repo/statement/statement.js';
+import type { AvailableInput } from '../db/index.js';
+import type { RepoRow } from '../db/types.js';
+
+export interface RejectedEntry {
+  package: string;
+  version: string;
+  filename: string;
+  code: string;
+  message: string;
+}
+
+export interface VerifiedIndex {
+  statement: VerifiedStatement | null;
+  accepted: AvailableInput[];
+  rejected: RejectedEntry[];
+}
+
+export interface VerifyIndexOptions {
+  trust: TrustStore;
+  /** What this client remembers of the repository (rollback and "once signed" state). */
+  previous: RepoRow | undefined;
+  /** allow_unsigned_index: accept an unsigned index even after a signed one. */
+  allowUnsigned: boolean;
+  now?: Date;
+}
+
+/** A file name the cache can use as is: one path segment, no control characters. */
+export function isSafeFilename(name: string): boolean {
+  return /^[A-Za-z0-9._~+%-]+\.wapt$/i.test(name) && name !== '.wapt' && !name.startsWith('.');
+}
+
+/** One stored entry from a verified control carrying its index fields (W-F1). */
+export function entryFromControl(fields: ControlFields, signerFingerprint: string): AvailableInput {
+  const size = Number(field(fields, 'size'));
+  const f = (k: string) => field(fields, k).trim();
+  return {
+    package: f('package'),
+    version: f('version'),
+    architecture: f('architecture') || 'all',
+    maturity: f('maturity'),
+    locale: f('locale'),
+    section: f('section') || 'base',
+    filename: f('filename'),
+    size: Number.isSafeInteger(size) && size >= 0 && f('size') !== '' ? size : null,
+    md5sum: f('md5sum').toLowerCase() || null,
+    sha256: f('sha256').toLowerCase() || null,
+    signer_fingerprint: signerFingerprint,
+    signature_date: f('signature_date') || null,
+    // Re-serialised with the index fields and unknown keys, so nothing the index said is lost.
+    control: serializeControl(fields, { withIndexFields: true, withUnknownFields: true }),
+    depends: f('depends'),
+    conflicts: f('conflicts'),
+    priority: f('priority') || 'optional',
+    description: field(fields, 'description'),
+  };
+}
+
+/** W-F3: one entry; throws the reason it cannot be offered. */
+function checkEntry(fields: ControlFields, certificates: X509Certificate[], opts: VerifyIndexOptions): AvailableInput {
+  const filename = field(fields, 'filename').trim();
+  if (!isSafeFilename(filename)) {
+    throw new WaptError('INDEX_INVALID', `${field(fields, 'package')}: filename ${JSON.stringify(filename)} is not a plain *.wapt file name`);
+  }
+  const v = verifyControlSignature(fields, { certificates, trust: opts.trust, at: opts.now });
+  return entryFromControl(fields, v.fingerprint);
+}
+
+export function verifyIndex(index: PackagesIndex, opts: VerifyIndexOptions): VerifiedIndex {
+  // X2: a repository that served a signed index once must keep doing so.
+  const statement = verifyStatement(index.statement?.bytes ?? null, index.statement?.signature ?? null, index.packagesBytes, {
+    trust: opts.trust,
+    certificates: index.certificates,
+    now: opts.now,
+    lastSeenVersion: opts.previous?.index_version ?? null,
+    requireSigned: (opts.previous?.index_signed ?? false) && !opts.allowUnsigned,
+  });
+  const certificates = [...index.certificates.values()];
+  const accepted: AvailableInput[] = [];
+  const rejected: RejectedEntry[] = [];
+  for (const fields of index.entries) {
+    try {
+      accepted.push(checkEntry(fields, certificates, opts));
+    } catch (err) {
+      const e = asWaptError(err);
+      rejected.push({
+        package: field(fields, 'package'),
+        version: field(fields, 'version'),
+        filename: field(fields, 'filename'),
+        code: e.code,
+        message: e.message,
+      });
+    }
+  }
+  return { statement, accepted, rejected };
+}

@@ -1,0 +1,233 @@
+// HttpClient: streaming, resumable, verified downloads into `dest` via
+// `dest.part` (never a partial file under the final name), with bounded
+// retries, TLS trust per verify_cert (W-G4), proxy, mTLS and a rate cap.
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
+import { WaptError, asWaptError } from '../../errors.js';
+import { makeDispatchers, type Dispatchers } from './dispatcher.js';
+import { isRetryable, mapFetchError, redactUrl } from './errors.js';
+import { commitPart, hashExisting, ifRangeValue, partPath, readPart, removePart, writePartMeta } from './part-file.js';
+import { discard, header, send, type SendContext } from './request.js';
+import { TokenBucket } from './throttle.js';
+import type { VerifyCertMode } from './verify-cert.js';
+
+export interface HttpOptions {
+  verifyCert: VerifyCertMode;
+  proxy?: string;
+  /** no_proxy list (see proxy.ts): matching hosts are reached directly. */
+  noProxy?: string;
+  clientCert?: string;
+  clientKey?: string;
+  connectTimeoutMs: number;
+  /** Time to the response headers, and longest silence while reading the body. */
+  readTimeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  maxRedirects: number;
+  allowInsecureHttp: boolean;
+  userAgent: string;
+  limitRateBytesPerSec?: number;
+  onWarning?: (msg: string) => void;
+}
+
+export interface FetchOptions {
+  expectedSha256?: string;
+  expectedSize?: number;
+  maxBytes?: number;
+  /** Continue a `.part` left by an earlier call (retries within a call always resume). */
+  resume?: boolean;
+  /** Throwing from it aborts the download (no retry; the .part is kept for `resume`). */
+  onProgress?: (done: number, total: number | null) => void;
+  /** Ignores any `.part`: the answer is either 304 or a whole fresh body. */
+  conditional?: { etag?: string; lastModified?: string };
+}
+
+export interface FetchResult {
+  status: 'downloaded' | 'not-modified';
+  sha256: string | null;
+  size: number;
+  etag?: string;
+  lastModified?: string;
+  resumedFrom: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class HttpClient {
+  private readonly dispatchers: Dispatchers;
+  private readonly ctx: SendContext;
+
+  constructor(private readonly opts: HttpOptions) {
+    if (opts.verifyCert.kind === 'off') {
+      opts.onWarning?.('TLS certificate verification is OFF (verify_cert=0): anyone on the network path can impersonate the repository');
+    }
+    this.dispatchers = makeDispatchers(opts);
+    this.ctx = { dispatchers: this.dispatchers, maxRedirects: opts.maxRedirects, allowInsecureHttp: opts.allowInsecureHttp, userAgent: opts.userAgent };
+  }
+
+  async close(): Promise<void> {
+    await this.dispatchers.close();
+  }
+
+  /** Network errors, timeouts and 5xx are retried with exponential backoff; 4xx and TLS errors are not. */
+  private async withRetry<T>(fn: (attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        const e = asWaptError(err);
+        if (!isRetryable(e) || attempt >= this.opts.retries) {
+          if (attempt > 0) e.detail.attempts = attempt + 1;
+          throw e;
+        }
+        await sleep(Math.min(this.opts.retryBaseMs * 2 ** attempt, 30_000));
+      }
+    }
+  }
+
+  /** Any HTTP answer is returned (404 is data for host packages, W-F4); 5xx are retried first. */
+  async head(url: string): Promise<{ status: number; headers: Record<string, string> }> {
+    const last = await this.withRetry(async (attempt) => {
+      const { res } = await send(this.ctx, url, 'HEAD', {});
+      await discard(res);
+      if (res.statusCode >= 500 && attempt < this.opts.retries) throw statusError(res.statusCode, url);
+      return res;
+    });
+    const headers: Record<string, string> = {};
+    for (const name of Object.keys(last.headers)) headers[name] = header(last, name) ?? '';
+    return { status: last.statusCode, headers };
+  }
+
+  async fetchToFile(url: string, dest: string, fo: FetchOptions = {}): Promise<FetchResult> {
+    if (!fo.resume || fo.conditional) await removePart(dest);
+    return this.withRetry((attempt) => this.attempt(url, dest, fo, attempt > 0 || !!fo.resume));
+  }
+
+  private async attempt(url: string, dest: string, fo: FetchOptions, mayResume: boolean): Promise<FetchResult> {
+    const part = mayResume && !fo.conditional ? await readPart(dest, url) : null;
+    const extra: Record<string, string> = {};
+    if (part) {
+      extra.range = `bytes=${part.size}-`;
+      extra['if-range'] = ifRangeValue(part.meta)!;
+    }
+    if (fo.conditional?.etag) extra['if-none-match'] = fo.conditional.etag;
+    if (fo.conditional?.lastModified) extra['if-modified-since'] = fo.conditional.lastModified;
+
+    const { finalUrl, res } = await send(this.ctx, url, 'GET', extra);
+    const etag = header(res, 'etag');
+    const lastModified = header(res, 'last-modified');
+    const status = res.statusCode;
+    if (status === 304 && fo.conditional) {
+      await discard(res);
+      return { status: 'not-modified', sha256: null, size: 0, etag, lastModified, resumedFrom: 0 };
+    }
+    const append = status === 206 && part !== null && contentRangeStart(header(res, 'content-range')) === part.size;
+    if (part && (status === 416 || (status === 206 && !append))) {
+      // Nothing left to send, or a range we did not ask for: drop the part and fetch it whole.
+      await discard(res);
+      await removePart(dest);
+      return this.attempt(url, dest, fo, false);
+    }
+    if (status !== 200 && !append) {
+      await discard(res);
+      throw statusError(status, finalUrl.href);
+    }
+    const start = append ? part!.size : 0;
+    const length = numberOrNull(header(res, 'content-length'));
+    const total = length === null ? null : start + length;
+    const fail = async (e: WaptError): Promise<never> => {
+      await res.body.destroy();
+      await removePart(dest);
+      throw e;
+    };
+    if (fo.maxBytes !== undefined && total !== null && total > fo.maxBytes) {
+      await fail(tooLarge(url, total, fo.maxBytes));
+    }
+    if (fo.expectedSize !== undefined && total !== null && total !== fo.expectedSize) {
+      await fail(badDigest(url, `size ${total} announced, ${fo.expectedSize} expected`));
+    }
+    await writePartMeta(dest, { url, etag, lastModified });
+
+    const hash = createHash('sha256');
+    if (append) await hashExisting(partPath(dest), hash);
+    let done = start;
+    const bucket = this.opts.limitRateBytesPerSec ? new TokenBucket(this.opts.limitRateBytesPerSec) : undefined;
+    const limit = Math.min(fo.maxBytes ?? Infinity, fo.expectedSize ?? Infinity);
+    const opts = fo;
+    async function* meter(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      for await (const chunk of src) {
+        done += chunk.length;
+        if (done > limit) {
+          throw done > (opts.maxBytes ?? Infinity) ? tooLarge(url, done, opts.maxBytes!) : badDigest(url, `more than ${opts.expectedSize} bytes`);
+        }
+        if (bucket) await bucket.take(chunk.length);
+        hash.update(chunk);
+        try {
+          opts.onProgress?.(done, total);
+        } catch (err) {
+          throw asWaptError(err); // the caller aborted: not a network error, never retried
+        }
+        yield chunk;
+      }
+    }
+    // Hand-rolled instead of pipeline(): on a network error every byte already
+    // hashed must reach the .part (pipeline would drop queued writes), so a
+    // later Range request continues exactly where the hash stopped.
+    const ws = createWriteStream(partPath(dest), { flags: append ? 'a' : 'w' });
+    let failure: unknown;
+    try {
+      for await (const chunk of meter(res.body)) {
+        if (ws.errored) throw ws.errored; // a failed write would otherwise never drain
+        if (!ws.write(chunk)) await once(ws, 'drain');
+      }
+    } catch (err) {
+      failure = err;
+      res.body.destroy();
+    }
+    try {
+      ws.end();
+      await finished(ws);
+    } catch (err) {
+      failure ??= err;
+    }
+    if (failure !== undefined) {
+      // local write failures (disk full, permissions) are not network errors
+      const local = ['open', 'write', 'close'].includes((failure as NodeJS.ErrnoException).syscall ?? '');
+      const e = local ? asWaptError(failure) : mapFetchError(failure, url);
+      if (e.code === 'HTTP_TOO_LARGE' || e.code === 'ERR_BAD_DIGEST') await removePart(dest);
+      throw e; // network errors keep the part for the next attempt
+    }
+    const sha256 = hash.digest('hex');
+    if (fo.expectedSize !== undefined && done !== fo.expectedSize) {
+      await fail(badDigest(url, `size ${done}, ${fo.expectedSize} expected`));
+    }
+    if (fo.expectedSha256 !== undefined && sha256 !== fo.expectedSha256.toLowerCase()) {
+      await fail(badDigest(url, `sha256 ${sha256}, ${fo.expectedSha256} expected`));
+    }
+    await commitPart(dest);
+    return { status: 'downloaded', sha256, size: done, etag, lastModified, resumedFrom: start };
+  }
+}
+
+function contentRangeStart(v: string | undefined): number | null {
+  const m = v ? /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(v.trim()) : null;
+  return m ? Number(m[1]) : null;
+}
+
+function numberOrNull(v: string | undefined): number | null {
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
+}
+
+function statusError(status: number, url: string): WaptError {
+  return new WaptError('HTTP_STATUS', `HTTP ${status} for ${redactUrl(url)}`, { detail: { status, url: redactUrl(url) } });
+}
+
+function tooLarge(url: string, size: number, max: number): WaptError {
+  return new WaptError('HTTP_TOO_LARGE', `${redactUrl(url)} is larger than ${max} bytes (${size})`, { detail: { url: redactUrl(url), size, max } });
+}
+
+function badDigest(url: string, why: string): WaptError {
+  return new WaptError('ERR_BAD_DIGEST', `downloaded ${redactUrl(url)} does not match: ${why}`, { detail: { url: redactUrl(url), reason: why } });
+}

@@ -1,0 +1,156 @@
+// The scanner's cache (W-F2: "entries whose file did not change may be reused").
+// Two files in the repository directory:
+//   .wapt-get-scan-cache             JSON: per-file facts, each with the offset and
+//                                     length of its serialised index block in the blob;
+//                                     replaced atomically (temp + rename) on every save.
+//   .wapt-get-scan-cache.<gen>.blob  the blocks, append-only: a scan that changed one
+//                                     package appends one block instead of rewriting
+//                                     20 MB. Compacted into a new generation when more
+//                                     than half of it is dead.
+// The JSON names its blob and the byte count it relies on; appended bytes are
+// fsynced before the JSON that points at them is renamed into place, so after a
+// crash the JSON never references bytes that are not on disk.
+import { constants } from 'node:fs';
+import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SetupKind } from '../../package/manifest.js';
+
+export const SCAN_CACHE_FILE = '.wapt-get-scan-cache';
+const FORMAT = 2;
+const BLOB_RE = /^\.wapt-get-scan-cache\.(\d+)\.blob$/;
+const COMPACT_MIN_DEAD = 1024 * 1024;
+
+export interface CachedPackage {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  md5: string;
+  sha256: string;
+  package: string;
+  version: string;
+  section: string;
+  signatureDate: string;
+  setupKind: SetupKind;
+  /** Fingerprints of WAPT/certificate.crt, signer first; PEMs live in ScanCache.certs. */
+  certs: string[];
+  /** Fingerprint of the certificate whose control signature (and W-D5 rule) verified; null: not checked. */
+  verified: string | null;
+  /** The index block (control + filename/size/md5sum/sha256), UTF-8. */
+  block: Buffer;
+  /** Where `block` sits in the current blob; absent for blocks made by this scan. */
+  stored?: { off: number; len: number };
+}
+
+/** Where the last written `Packages` stands, to avoid rewriting an identical index. */
+export interface IndexStamp {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  packagesSha256: string;
+}
+
+export interface ScanCache {
+  entries: Map<string, CachedPackage>;
+  certs: Map<string, string>;
+  lastStatementVersion: number | null;
+  index: IndexStamp | null;
+  /** Blob generation and the byte count the entries rely on. */
+  blob: { gen: number; bytes: number };
+}
+
+// [name, size, mtimeMs, ino, md5, sha256, package, version, section, signatureDate, setupKind, certs, verified, off, len]
+type Row = [string, number, number, number, string, string, string, string, string, string, SetupKind, string[], string | null, number, number];
+interface StoredJson {
+  format: number;
+  blob: { gen: number; bytes: number };
+  certs: Record<string, string>;
+  lastStatementVersion: number | null;
+  index: IndexStamp | null;
+  entries: Row[];
+}
+
+const blobName = (gen: number) => `${SCAN_CACHE_FILE}.${gen}.blob`;
+
+export function emptyScanCache(): ScanCache {
+  return { entries: new Map(), certs: new Map(), lastStatementVersion: null, index: null, blob: { gen: 0, bytes: 0 } };
+}
+
+/** A missing, truncated or foreign cache is not an error: the scan just reads every file. */
+export async function loadScanCache(dir: string, onWarning?: (m: string) => void): Promise<ScanCache> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, SCAN_CACHE_FILE), 'utf8');
+  } catch {
+    return emptyScanCache();
+  }
+  try {
+    const json = JSON.parse(text) as StoredJson;
+    if (json.format !== FORMAT) throw new Error(`format ${json.format}, expected ${FORMAT}`);
+    const data = json.blob.bytes === 0 ? Buffer.alloc(0) : await readFile(join(dir, blobName(json.blob.gen)));
+    if (data.length < json.blob.bytes) throw new Error('blob shorter than recorded');
+    const entries = new Map<string, CachedPackage>();
+    for (const [name, size, mtimeMs, ino, md5, sha256, pkg, version, section, signatureDate, setupKind, certs, verified, off, len] of json.entries) {
+      // Every block starts with its `package ` line (W-C2 order): a cheap guard against misplaced offsets.
+      if (off + len > json.blob.bytes || data[off] !== 0x70 || data[off + 7] !== 0x20) throw new Error(`bad block for ${name}`);
+      const block = data.subarray(off, off + len);
+      entries.set(name, { size, mtimeMs, ino, md5, sha256, package: pkg, version, section, signatureDate, setupKind, certs, verified, block, stored: { off, len } });
+    }
+    return { entries, certs: new Map(Object.entries(json.certs)), lastStatementVersion: json.lastStatementVersion, index: json.index, blob: json.blob };
+  } catch (err) {
+    onWarning?.(`${SCAN_CACHE_FILE}: ignored (${(err as Error).message}); every package is read again`);
+    return emptyScanCache();
+  }
+}
+
+/** Appends (or compacts) the blob, then replaces the JSON. No fsync of the JSON: losing it only costs a full rescan. */
+export async function saveScanCache(dir: string, cache: ScanCache): Promise<void> {
+  let live = 0;
+  for (const e of cache.entries.values()) if (e.stored && cache.blob.gen > 0) live += e.stored.len;
+  const dead = cache.blob.bytes - live;
+  const compact = cache.blob.gen === 0 || (dead > COMPACT_MIN_DEAD && dead > live);
+  const gen = compact ? cache.blob.gen + 1 : cache.blob.gen;
+  let at = compact ? 0 : cache.blob.bytes;
+  const parts: Buffer[] = [];
+  for (const e of cache.entries.values()) {
+    if (compact || !e.stored) {
+      e.stored = { off: at, len: e.block.length };
+      parts.push(e.block);
+      at += e.block.length;
+    }
+  }
+  if (parts.length > 0 || compact) {
+    const fh = await open(join(dir, blobName(gen)), compact ? 'w' : constants.O_RDWR | constants.O_CREAT, 0o644);
+    try {
+      // Positional write: a tail left by an interrupted save is simply overwritten.
+      await fh.write(Buffer.concat(parts), 0, at - (compact ? 0 : cache.blob.bytes), compact ? 0 : cache.blob.bytes);
+      await fh.truncate(at);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  }
+  cache.blob = { gen, bytes: at };
+  const json: StoredJson = {
+    format: FORMAT,
+    blob: cache.blob,
+    certs: Object.fromEntries(cache.certs),
+    lastStatementVersion: cache.lastStatementVersion,
+    index: cache.index,
+    entries: [...cache.entries].map(([name, e]) => [
+      name, e.size, e.mtimeMs, e.ino, e.md5, e.sha256, e.package, e.version, e.section, e.signatureDate, e.setupKind, e.certs, e.verified,
+      e.stored!.off, e.stored!.len,
+    ]),
+  };
+  const dest = join(dir, SCAN_CACHE_FILE);
+  const tmp = `${dest}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(json), { mode: 0o644 });
+  await rename(tmp, dest);
+  if (compact) await removeOtherBlobs(dir, gen);
+}
+
+async function removeOtherBlobs(dir: string, keep: number): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const m = BLOB_RE.exec(name);
+    if (m && Number(m[1]) !== keep) await rm(join(dir, name), { force: true });
+  }
+}

@@ -1,0 +1,216 @@
+// scanpackages (W-F2): build `Packages` from the *.wapt files of a directory,
+// reusing what did not change (same size, mtime and inode) from the scan cache,
+// optionally keeping only entries whose control signature verifies, and
+// optionally adding our signed index statement (X2).
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { WaptError, asWaptError } from '../../errors.js';
+import type { TrustStore } from '../../crypto/index.js';
+import { parseControl } from '../../package/control.js';
+import { verifyControlSignature } from '../../package/control-signature.js';
+import { checkCodeSigningRule } from '../../package/verify.js';
+import { writePackagesZipBytes } from '../index-file/packages-zip.js';
+import { sha256Hex } from '../statement/statement.js';
+import { loadScanCache, saveScanCache, type CachedPackage, type ScanCache } from './cache.js';
+import { forEachLimited, listPackageFiles } from './files.js';
+import { compareIndexEntries } from './order.js';
+import { CertificateMemo, readPackageForIndex, type ReadForIndex } from './read-package.js';
+import { previousStatementVersion } from './previous.js';
+
+export const PACKAGES_FILE = 'Packages';
+
+export interface ScanSigning {
+  key: KeyObject;
+  cert: X509Certificate;
+  expiresInMs: number;
+  /** Name written in the statement; default: the directory's base name. */
+  repository?: string;
+}
+
+export interface ScanOptions {
+  /** When given, each control signature (W-E3) and the code-signing rule (W-D5) are checked; failures are left out. */
+  trust?: TrustStore;
+  /** The first failure is thrown instead of being skipped with a warning. */
+  strict?: boolean;
+  sign?: ScanSigning;
+  onWarning?: (msg: string) => void;
+  now?: Date;
+  /** Packages read and hashed at once (default 8). */
+  concurrency?: number;
+}
+
+export interface ScanSkip {
+  file: string;
+  reason: string;
+  code: string;
+}
+
+export interface ScanResult {
+  indexed: number;
+  skipped: ScanSkip[];
+  reusedFromCache: number;
+  hashed: number;
+  path: string;
+  /** False when the index was already up to date (unsigned scans only): clients see no new Last-Modified. */
+  written: boolean;
+  statementVersion: number | null;
+}
+
+function withFile(err: WaptError, file: string): WaptError {
+  if (err.message.startsWith(`${file}:`)) return err;
+  return new WaptError(err.code, `${file}: ${err.message}`, { cause: err.cause ?? err, detail: { ...err.detail, file } });
+}
+
+function sameStat(a: { size: number; mtimeMs: number; ino: number }, b: { size: number; mtimeMs: number; ino: number }): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+const SEPARATOR = Buffer.from('\n\n');
+const FINAL_NEWLINE = Buffer.from('\n');
+
+/** W-F1 text from ready blocks: joined by one empty line, ending with a single "\n". */
+function joinBlocks(blocks: readonly Buffer[]): Buffer {
+  if (blocks.length === 0) return Buffer.alloc(0);
+  const parts: Buffer[] = [];
+  for (const b of blocks) parts.push(b, SEPARATOR);
+  parts[parts.length - 1] = FINAL_NEWLINE;
+  return Buffer.concat(parts);
+}
+
+export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise<ScanResult> {
+  const now = opts.now ?? new Date();
+  const warn = (m: string) => opts.onWarning?.(m);
+  const indexPath = join(dir, PACKAGES_FILE);
+  const cache = await loadScanCache(dir, warn);
+  const memo = new CertificateMemo();
+  const skipped: ScanSkip[] = [];
+  const fail = (file: string, err: unknown): void => {
+    const e = withFile(asWaptError(err), file);
+    if (opts.strict) throw e;
+    skipped.push({ file, reason: e.message, code: e.code });
+    warn(`skipped ${e.message}`);
+  };
+
+  // 1. Reuse unchanged files, read the others (W-F2).
+  const next = new Map<string, CachedPackage>();
+  const fresh = new Map<string, ReadForIndex>();
+  const toRead: { name: string; st: import('node:fs').Stats }[] = [];
+  let reusedFromCache = 0;
+  for (const f of await listPackageFiles(dir)) {
+    if ('error' in f) {
+      fail(f.name, f.error);
+    } else if (/[\x00-\x1f\x7f]/.test(f.name)) {
+      // A line break in `filename` would split the index entry.
+      fail(f.name, new WaptError('INDEX_INVALID', 'the file name contains control characters; rename it'));
+    } else {
+      const cached = cache.entries.get(f.name);
+      if (cached && sameStat(cached, f.st)) {
+        next.set(f.name, cached);
+        reusedFromCache++;
+      } else {
+        toRead.push(f);
+      }
+    }
+  }
+  await forEachLimited(toRead, opts.concurrency ?? 8, async ({ name, st }) => {
+    try {
+      const read = await readPackageForIndex(join(dir, name), name, st, memo);
+      fresh.set(name, read);
+      next.set(name, read.entry);
+    } catch (err) {
+      fail(name, err);
+    }
+  });
+  let dirty = fresh.size > 0 || next.size !== cache.entries.size;
+
+  // 2. Select: no host packages (W-F4), and with a trust store only verified entries (W-F2, W-E3, W-D5).
+  const chainVerdicts = new Map<string, unknown>();
+  const certOf = (fp: string): X509Certificate => {
+    const c = memo.get(fp, cache.certs);
+    if (!c) throw new WaptError('SIGNER_UNTRUSTED', `certificate ${fp.slice(0, 16)}… is missing from the scan cache`);
+    return c;
+  };
+  const verify = (name: string, e: CachedPackage): void => {
+    if (e.verified !== null && e.certs.includes(e.verified)) {
+      // Unchanged file whose signature verified before: only the chain can have changed (dates, CRLs, trust dir).
+      const key = `${e.verified}|${e.certs.join(',')}`;
+      if (!chainVerdicts.has(key)) {
+        try {
+          const signer = certOf(e.verified);
+          opts.trust!.verifyChain(signer, e.certs.filter((fp) => fp !== e.verified).map(certOf), { at: now });
+          chainVerdicts.set(key, null);
+        } catch (err) {
+          chainVerdicts.set(key, err);
+        }
+      }
+      const verdict = chainVerdicts.get(key);
+      if (verdict) throw verdict;
+      return;
+    }
+    const read = fresh.get(name);
+    const fields = read?.fields ?? parseControl(e.block.toString('utf8'), { source: name });
+    const certificates = read?.certificates ?? e.certs.map(certOf);
+    const v = verifyControlSignature(fields, { certificates, trust: opts.trust!, at: now });
+    checkCodeSigningRule(e.setupKind, v.signer, name);
+    e.verified = v.fingerprint;
+    dirty = true;
+  };
+  const included: { filename: string; package: string; version: string; signatureDate: string; e: CachedPackage }[] = [];
+  for (const name of [...next.keys()].sort()) {
+    const e = next.get(name)!;
+    if (e.section === 'host') {
+      skipped.push({ file: name, reason: `${name}: host package (W-F4): it belongs in the -host repository, not in Packages`, code: 'HOST_PACKAGE' });
+      warn(`skipped ${name}: host package, not indexed (W-F4)`);
+      continue;
+    }
+    if (opts.trust) {
+      try {
+        verify(name, e);
+      } catch (err) {
+        fail(name, err);
+        continue;
+      }
+    }
+    included.push({ filename: name, package: e.package, version: e.version, signatureDate: e.signatureDate, e });
+  }
+  included.sort(compareIndexEntries);
+  skipped.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+
+  // 3. The index text and its certificates (W-F1).
+  const packagesBytes = joinBlocks(included.map((i) => i.e.block));
+  const certFps = new Set(included.flatMap((i) => i.e.certs));
+  const result = { indexed: included.length, skipped, reusedFromCache, hashed: fresh.size, path: indexPath };
+  const updated: ScanCache = { ...cache, entries: next, certs: new Map() };
+  for (const e of next.values()) {
+    for (const fp of e.certs) updated.certs.set(fp, memo.pems.get(fp) ?? cache.certs.get(fp)!);
+  }
+
+  // 4. Write, unless an unsigned index is already exactly this one (keeps Last-Modified, W-F3).
+  const packagesSha256 = sha256Hex(packagesBytes);
+  const current = await stat(indexPath).catch(() => null);
+  if (!opts.sign && current && cache.index && sameStat(cache.index, current) && cache.index.packagesSha256 === packagesSha256) {
+    if (dirty) await saveScanCache(dir, updated);
+    return { ...result, written: false, statementVersion: null };
+  }
+  let previousVersion: number | null = null;
+  if (opts.sign) previousVersion = await previousStatementVersion(indexPath, cache.lastStatementVersion, warn);
+  const written = await writePackagesZipBytes(indexPath, {
+    packagesBytes,
+    packagesSha256,
+    certificates: [...certFps].sort().map(certOf),
+    now,
+    statement: opts.sign && {
+      key: opts.sign.key,
+      cert: opts.sign.cert,
+      expiresInMs: opts.sign.expiresInMs,
+      previousVersion,
+      repository: opts.sign.repository ?? basename(resolve(dir)),
+    },
+  });
+  const st = await stat(indexPath);
+  updated.index = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, packagesSha256 };
+  updated.lastStatementVersion = written.statement?.version ?? cache.lastStatementVersion;
+  await saveScanCache(dir, updated);
+  return { ...result, written: true, statementVersion: written.statement?.version ?? null };
+}
