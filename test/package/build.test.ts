@@ -193,6 +193,29 @@ describe('refused builds write nothing', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
+  test.each([
+    ['small payload', { 'setup.py': 'def install(): pass\n' }],
+    ['payload of several files', BASE.files!],
+  ])('outDir that does not exist (%s) → settles promptly: IO_ERROR or a created dir, never a raw ENOENT or a hang [BUG zip-builder.ts/build.ts]', async (_t, files) => {
+    const out = join(tmp(), 'not', 'yet');
+    const src = writeSourceDir(tmp('wapt-src-'), { control: BASE.control, files });
+    const build = buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false });
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<'hang'>((resolve) => {
+      timer = setTimeout(() => resolve('hang'), 5000);
+    });
+    const settled = await Promise.race([build.then(() => 'ok' as const, (err: unknown) => err), hang]);
+    clearTimeout(timer);
+    expect(settled).not.toBe('hang');
+    if (settled === 'ok') {
+      expect(readdirSync(out)).toEqual(['tis-foundation_1.2.3-4_PROD.wapt']);
+    } else {
+      expect(settled).toBeInstanceOf(WaptError);
+      expect((settled as WaptError).code).toBe('IO_ERROR');
+      expect((settled as WaptError).message).toContain(out);
+    }
+  });
+
   test('source dir that does not exist → IO_ERROR naming it', async () => {
     const missing = join(tmp(), 'nope');
     const err = await expectBuildError(buildPackage(missing, { signer: signerOf(pki.codesigner), outDir: tmp(), date: new Date(), reproducible: false }), 'IO_ERROR');

@@ -2,9 +2,8 @@
 // the exact error code, a message naming the file or member, and never touches
 // the file it was given. Each bad package is derived from one good build with
 // ordinary zip tools (yauzl/yazl) or the raw evil-zip writer.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import zlib from 'node:zlib';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { WaptError } from '../../src/errors.js';
 import { certificateToPem, TrustStore } from '../../src/crypto/index.js';
 import { verifyPackage, type VerifiedPackage } from '../../src/package/index.js';
@@ -38,7 +37,7 @@ beforeAll(async () => {
   pki = await getTestPki();
   trust = await TrustStore.load(pki.trustedDir);
   work = tempDir('wapt-tamper-');
-  const a = await buildFromSpec(SPEC, signerOf(pki.codesigner), { outDir: join(work) });
+  const a = await buildFromSpec(SPEC, signerOf(pki.codesigner), { outDir: work });
   const b = await buildFromSpec({ control: { package: 'tis-nocode', version: '1-1' }, files: { 'data/a.txt': 'x\n' } }, signerOf(pki.deployer), { outDir: work });
   good = a.path;
   goodNoSetup = b.path;
@@ -218,8 +217,8 @@ describe('W-D4/X3/X4: trust, dates, revocation', () => {
   });
 
   test('expired signer → CERT_EXPIRED naming it', async () => {
-    const r = await buildFromSpec(SPEC, signerOf(pki.expired), { outDir: join(work, 'expired') });
-    cleanup.push(r.sourceDir);
+    const r = await buildFromSpec(SPEC, signerOf(pki.expired), { outDir: tempDir() });
+    cleanup.push(r.sourceDir, dirname(r.path));
     const err = await expectRejected(r.path, 'CERT_EXPIRED');
     expect(err.message).toContain('test-expired');
   });
@@ -227,7 +226,6 @@ describe('W-D4/X3/X4: trust, dates, revocation', () => {
   test('revoked signer via a CRL in the trusted dir → CERT_REVOKED naming it and the CRL', async () => {
     const dir = join(work, 'trusted-crl');
     rmSync(dir, { recursive: true, force: true });
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
     writeFileSync(join(dir, 'ca.crt'), certificateToPem(pki.ca.cert));
     writeFileSync(join(dir, 'ca.crl'), await makeCrl(pki.ca, [pki.codesigner.cert]));
@@ -250,8 +248,8 @@ describe('W-D5: code-signing rule at verification', () => {
   });
 
   test('a setup.py package signed by a code-signer verifies (SETUP_PY is refused only at install)', async () => {
-    const r = await buildFromSpec({ control: { package: 'tis-py', version: '1-1' }, files: { 'setup.py': 'def install():\n    pass\n' } }, signerOf(pki.codesigner), { outDir: join(work, 'py') });
-    cleanup.push(r.sourceDir);
+    const r = await buildFromSpec({ control: { package: 'tis-py', version: '1-1' }, files: { 'setup.py': 'def install():\n    pass\n' } }, signerOf(pki.codesigner), { outDir: tempDir() });
+    cleanup.push(r.sourceDir, dirname(r.path));
     await expect(verifyPackage(r.path, { trust })).resolves.toMatchObject({ package: 'tis-py', setupKind: 'py', codeSigning: true });
   });
 });
@@ -323,6 +321,5 @@ describe('W-A1: hostile zips', () => {
     const entries = await readZipEntries(good);
     writeFileSync(p, buildEvilZip(entries.map((e) => ({ name: e.name, data: e.data, method: 'deflate' as const }))));
     await expect(verifyPackage(p, { trust })).resolves.toMatchObject({ package: 'tis-tamper' });
-    void zlib;
   });
 });

@@ -1,5 +1,6 @@
 // W-F1: reading and writing the `Packages` zip, checked against indexes made by WAPT.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +80,15 @@ describe.each(SETS)('W-F1 conformance index $name', ({ name, count, packages }) 
     // Names as WAPT writes them (W-F1), readable by a plain unzip.
     expect(zipMemberNames(dest)).toEqual(['Packages', ...[...idx.certificates.keys()].sort().map((fp) => `ssl/${fp}.crt`)]);
   });
+
+  test("WAPT's reader (Python zipfile) accepts the written zip: CRCs hold, Packages bytes equal", async () => {
+    const idx = await readPackagesZip(path);
+    const dest = join(tmp, `${name}-Packages-py`);
+    await writePackagesZip(dest, { entries: idx.entries, certificates: idx.certificates.values() });
+    const script = 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nsys.stdout.buffer.write(z.read("Packages"))';
+    const out = execFileSync('python3', ['-c', script, dest], { maxBuffer: 1 << 26 });
+    expect(out.equals(idx.packagesBytes)).toBe(true);
+  });
 });
 
 describe('parsePackagesText (W-F1, W-C1)', () => {
@@ -118,6 +128,20 @@ describe('parsePackagesText (W-F1, W-C1)', () => {
     }
     expect(isWaptError(err, 'INDEX_INVALID')).toBe(true);
     expect((err as Error).message).toMatch(/entry 2/);
+  });
+});
+
+describe('index zip of a large index', () => {
+  test('a Packages text over several deflate chunks reads back identically, also with Python zipfile', async () => {
+    const block = (await readPackagesZip(join(CONF, 'wapt-made/repo/Packages'))).packagesBytes.toString('utf8').split('\n\n')[0]!;
+    const entries = parsePackagesText(Array.from({ length: 3000 }, (_, i) => block.replace(/tis-hello/g, `tis-big-${i}`)).join('\n\n'));
+    const dest = join(tmp, 'big-Packages');
+    const res = await writePackagesZip(dest, { entries, certificates: [] });
+    expect(res.packagesBytes.length).toBeGreaterThan(5 * 1024 * 1024);
+    expect((await readPackagesZip(dest)).packagesBytes.equals(res.packagesBytes)).toBe(true);
+    const script = 'import sys, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(hashlib.sha256(z.read("Packages")).hexdigest())';
+    const digest = execFileSync('python3', ['-c', script, dest], { encoding: 'utf8' }).trim();
+    expect(digest).toBe(createHash('sha256').update(res.packagesBytes).digest('hex'));
   });
 });
 

@@ -2,7 +2,7 @@
 // the index digest (sha256, else md5) and size, then the full package verification
 // (manifest, signature, trusted signer, code-signing rule). A file that fails is deleted
 // so the next run downloads it again; nothing of it is ever extracted.
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WaptError, asWaptError } from '../../errors.js';
 import { hashFile, verifyPackage, type VerifiedPackage } from '../../package/index.js';
@@ -37,6 +37,7 @@ export async function download(c: Candidate, deps: FetchDeps): Promise<{ file: s
   const name = c.control.get('package') ?? c.filename;
   if (!repo) throw new WaptError('ERR_DOWNLOAD_PACK', `${name}: no repository named ${c.repo} is configured`, { detail: { repo: c.repo } });
   const url = `${repo.url}/${encodeURIComponent(c.filename)}`;
+  await mkdir(deps.cacheDir, { recursive: true });
   try {
     await repo.http.fetchToFile(url, file, {
       expectedSha256: c.sha256,

@@ -1,7 +1,6 @@
 // wapt-get create-ca: a self-signed CA (W-D6) to issue signing certificates from.
 import { resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
-import { createKeyCert, describeKeyCert, parseDays, parseKeySize, resolveNewKeyPassword } from '../../crypto/index.js';
 import type { CommandSpec } from '../command.js';
 
 export const command: CommandSpec = {
@@ -22,6 +21,7 @@ Copy <name>.crt into the clients' trusted directory (ssl/); keep <name>.pem offl
 Then issue signing certificates with:
   wapt-get create-keycert --cn packager --out-dir DIR --codesigning --ca-cert <name>.crt --ca-key <name>.pem`,
   async run(ctx, _args, opts) {
+    const { createKeyCert, describeKeyCert, parseDays, parseKeySize, resolveNewKeyPassword } = await import('../../crypto/index.js');
     if (!opts.cn) throw new WaptError('USAGE', 'create-ca needs --cn NAME');
     if (!opts.outDir) throw new WaptError('USAGE', 'create-ca needs --out-dir DIR');
     const keySize = parseKeySize(opts.keySize);

@@ -1,17 +1,6 @@
 // wapt-get create-keycert: a signing key and certificate, self-signed or issued by a CA.
 import { resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
-import {
-  CA_PASSWORD_ENV,
-  createKeyCert,
-  describeKeyCert,
-  isKeyFileEncrypted,
-  loadIssuer,
-  parseDays,
-  parseKeySize,
-  resolveNewKeyPassword,
-  resolvePassword,
-} from '../../crypto/index.js';
 import type { CommandSpec } from '../command.js';
 
 export const command: CommandSpec = {
@@ -36,6 +25,7 @@ Examples:
   wapt-get create-keycert --cn packager --out-dir ~/wapt --codesigning --ca-cert ca.crt --ca-key ca.pem
   WAPT_KEY_PASSWORD=… wapt-get create-keycert --cn deployer --out-dir ~/wapt --ca-cert ca.crt --ca-key ca.pem`,
   async run(ctx, _args, opts) {
+    const { CA_PASSWORD_ENV, createKeyCert, describeKeyCert, isKeyFileEncrypted, loadIssuer, parseDays, parseKeySize, resolveNewKeyPassword, resolvePassword } = await import('../../crypto/index.js');
     if (!opts.cn) throw new WaptError('USAGE', 'create-keycert needs --cn NAME');
     if (!opts.outDir) throw new WaptError('USAGE', 'create-keycert needs --out-dir DIR');
     if (Boolean(opts.caCert) !== Boolean(opts.caKey)) throw new WaptError('USAGE', '--ca-cert and --ca-key go together');

@@ -64,12 +64,9 @@ async function signingFor(ctx: CommandContext, opts: Record<string, any>, expire
 }
 
 /** X2 continuity: clients that saw a signed index refuse an unsigned one (INDEX_UNSIGNED). */
-async function warnIfDroppingStatement(ctx: CommandContext, indexPath: string): Promise<void> {
+async function hadStatement(indexPath: string): Promise<boolean> {
   const { readPackagesStatement } = await import('../../repo/index-file/packages-zip.js');
-  const previous = await readPackagesStatement(indexPath).catch(() => null);
-  if (previous) {
-    ctx.out.warn(`${indexPath} carried a signed index statement; the new one will not, and clients that saw the signed one will refuse it (INDEX_UNSIGNED): use --sign`);
-  }
+  return (await readPackagesStatement(indexPath).catch(() => null)) !== null;
 }
 
 export const command: CommandSpec = {
@@ -104,10 +101,13 @@ export const command: CommandSpec = {
     const expiresInMs = parseDuration(String(opts.expires ?? '7d'));
     const trust = await trustFor(ctx, opts.trusted);
     const sign = (await wantsSigning(ctx, opts)) ? await signingFor(ctx, opts, expiresInMs, trust) : undefined;
-    if (!sign) await warnIfDroppingStatement(ctx, join(dir, PACKAGES_FILE));
+    const wasSigned = !sign && (await hadStatement(join(dir, PACKAGES_FILE)));
 
     const now = new Date();
     const res = await scanPackages(dir, { trust, strict: Boolean(opts.strict), sign, now, onWarning: (m) => ctx.out.warn(m) });
+    if (wasSigned && res.written) {
+      ctx.out.warn(`${res.path} carried a signed index statement and now does not: clients that saw the signed one will refuse it (INDEX_UNSIGNED); use --sign`);
+    }
     const statement = res.statementVersion === null ? null : {
       version: res.statementVersion,
       expires: new Date(now.getTime() + expiresInMs).toISOString(),

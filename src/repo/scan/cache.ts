@@ -103,11 +103,11 @@ export async function loadScanCache(dir: string, onWarning?: (m: string) => void
 }
 
 /** Appends (or compacts) the blob, then replaces the JSON. No fsync of the JSON: losing it only costs a full rescan. */
-export async function saveScanCache(dir: string, cache: ScanCache): Promise<void> {
+export async function saveScanCache(dir: string, cache: ScanCache, opts: { compactMinDead?: number } = {}): Promise<void> {
   let live = 0;
   for (const e of cache.entries.values()) if (e.stored && cache.blob.gen > 0) live += e.stored.len;
   const dead = cache.blob.bytes - live;
-  const compact = cache.blob.gen === 0 || (dead > COMPACT_MIN_DEAD && dead > live);
+  const compact = cache.blob.gen === 0 || (dead > (opts.compactMinDead ?? COMPACT_MIN_DEAD) && dead > live);
   const gen = compact ? cache.blob.gen + 1 : cache.blob.gen;
   let at = compact ? 0 : cache.blob.bytes;
   const parts: Buffer[] = [];

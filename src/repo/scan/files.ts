@@ -30,11 +30,19 @@ export async function listPackageFiles(dir: string): Promise<ListedFile[]> {
   return out;
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; the first rejection wins. */
+/** Runs `fn` over `items` with at most `limit` in flight; after the first rejection no new item starts. */
 export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
+    while (!failed && next < items.length) {
+      try {
+        await fn(items[next++]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

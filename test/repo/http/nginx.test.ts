@@ -1,7 +1,7 @@
 // HttpClient against a REAL nginx with real openssl-made certificates.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpClient, parseVerifyCert, type HttpOptions } from '../../../src/repo/http/index.js';
@@ -40,8 +40,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'wapt-http-nginx-'));
   root = join(dir, 'www');
   pki = await makeTlsPki(join(dir, 'pki'));
-  await rm(root, { recursive: true, force: true });
-  await import('node:fs/promises').then((fs) => fs.mkdir(root));
+  await mkdir(root);
   small = randomBytes(100_000);
   big = randomBytes(2 * 1024 * 1024);
   await writeFile(join(root, 'small.bin'), small);

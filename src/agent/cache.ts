@@ -1,0 +1,148 @@
+// The package cache (dbdir/cache): a file lands here only through a verified
+// download, and a file that fails any check is deleted before the error is raised,
+// so nothing unverified ever sits under a package's name (W-D3..W-D5, W-F3).
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WaptError, asWaptError } from '../errors.js';
+import type { TrustStore } from '../crypto/index.js';
+import { hashFile } from '../package/hash-stream.js';
+import { verifyPackage, type VerifiedPackage } from '../package/verify.js';
+import type { HttpClient } from '../repo/http/index.js';
+import type { Candidate } from './resolver/types.js';
+import type { AgentRuntime } from './runtime.js';
+import { field } from '../package/control.js';
+import { isSafeFilename, memberUrl } from './update/index.js';
+
+export interface Expected {
+  package?: string;
+  version?: string;
+  size?: number;
+  sha256?: string;
+  md5sum?: string;
+}
+
+export interface FetchPackageOptions {
+  /** The package's URL: http(s) with `client`, or file: (a directory repository / bundle). */
+  url: string;
+  client?: HttpClient;
+  dest: string;
+  expected: Expected;
+  trust: TrustStore;
+  now?: Date;
+}
+
+export interface CachedPackage {
+  path: string;
+  status: 'downloaded' | 'cached';
+  /** Bytes already present from an interrupted download (0: fresh). */
+  resumedFrom: number;
+  size: number;
+  verified: VerifiedPackage;
+}
+
+function badDigest(file: string, why: string): WaptError {
+  return new WaptError('ERR_BAD_DIGEST', `${file}: ${why}`, { detail: { file, reason: why } });
+}
+
+/** Size and digest as the index states them (sha256 when the index has it, else md5). */
+async function checkDigests(path: string, file: string, exp: Expected): Promise<number> {
+  const { size } = await stat(path);
+  if (exp.size !== undefined && size !== exp.size) throw badDigest(file, `size ${size}, the index says ${exp.size}`);
+  const algos = [...(exp.sha256 ? (['sha256'] as const) : []), ...(exp.md5sum ? (['md5'] as const) : [])];
+  if (algos.length > 0) {
+    const got = await hashFile(path, [...algos]);
+    if (exp.sha256 && got.sha256 !== exp.sha256.toLowerCase()) throw badDigest(file, `sha256 ${got.sha256}, the index says ${exp.sha256}`);
+    if (exp.md5sum && got.md5 !== exp.md5sum.toLowerCase()) throw badDigest(file, `md5 ${got.md5}, the index says ${exp.md5sum}`);
+  }
+  return size;
+}
+
+/** Full package verification plus: the file is the package the index entry described. */
+async function verifyAgainst(path: string, file: string, o: FetchPackageOptions): Promise<VerifiedPackage> {
+  const v = await verifyPackage(path, { trust: o.trust, at: o.now });
+  const { package: pkg, version } = o.expected;
+  if ((pkg !== undefined && v.package !== pkg) || (version !== undefined && v.version !== version)) {
+    throw badDigest(file, `holds ${v.package} ${v.version}, the index entry is ${pkg} ${version}`);
+  }
+  return v;
+}
+
+async function discardOnFailure<T>(paths: string[], fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
+    throw asWaptError(err);
+  }
+}
+
+/** Reuses a cached file that still checks out; otherwise downloads (resuming a `.part`) and verifies. */
+export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<CachedPackage> {
+  const file = basename(o.dest);
+  const present = (await stat(o.dest).catch(() => null))?.isFile() === true;
+  if (present) {
+    try {
+      const size = await checkDigests(o.dest, file, o.expected);
+      const verified = await verifyAgainst(o.dest, file, o);
+      return { path: o.dest, status: 'cached', resumedFrom: 0, size, verified };
+    } catch {
+      await rm(o.dest, { force: true }); // stale or damaged: fetch it again
+    }
+  }
+  await mkdir(join(o.dest, '..'), { recursive: true });
+  let resumedFrom = 0;
+  if (o.url.startsWith('file:')) {
+    const tmp = `${o.dest}.part`;
+    await discardOnFailure([tmp], () => copyFile(fileURLToPath(o.url), tmp));
+    await discardOnFailure([tmp], () => checkDigests(tmp, file, o.expected));
+    await rename(tmp, o.dest);
+  } else {
+    if (!o.client) throw new WaptError('INTERNAL', `no HTTP client for ${o.url}`);
+    const res = await o.client.fetchToFile(o.url, o.dest, {
+      resume: true,
+      expectedSha256: o.expected.sha256,
+      expectedSize: o.expected.size,
+    });
+    resumedFrom = res.resumedFrom;
+  }
+  return discardOnFailure([o.dest], async () => {
+    // fetchToFile checked size and sha256 while streaming; an index without sha256 leaves md5 (W-F1).
+    const size = await checkDigests(o.dest, file, o.expected.sha256 ? {} : { md5sum: o.expected.md5sum });
+    const verified = await verifyAgainst(o.dest, file, o);
+    return { path: o.dest, status: 'downloaded' as const, resumedFrom, size, verified };
+  });
+}
+
+/** The base URL of the repository a candidate came from: the config, or a stored bundle directory. */
+export function repoBaseUrl(rt: AgentRuntime, repo: string): { url: string; client?: HttpClient } {
+  const cfg = rt.config.repos.find((r) => r.name === repo) ?? (rt.config.hostRepo?.name === repo ? rt.config.hostRepo : undefined);
+  if (cfg) return cfg.url.startsWith('file:') ? { url: cfg.url } : { url: cfg.url, client: rt.http(cfg) };
+  const stored = rt.db.repos.get(repo);
+  if (stored?.url.startsWith('file:')) return { url: stored.url };
+  throw new WaptError('CONFIG_INVALID', `repository ${repo} is no longer configured; run \`wapt-get update\``, { detail: { repo } });
+}
+
+export function cachePath(rt: AgentRuntime, filename: string): string {
+  if (!isSafeFilename(filename)) throw new WaptError('INDEX_INVALID', `index filename ${JSON.stringify(filename)} is not a plain *.wapt name`);
+  return join(rt.config.cacheDir, filename);
+}
+
+/** Download one chosen candidate into the cache, verified (W-F3 digest, then W-D3..W-D5). */
+export async function downloadCandidate(rt: AgentRuntime, c: Candidate, now = new Date()): Promise<CachedPackage> {
+  const base = repoBaseUrl(rt, c.repo);
+  return fetchVerifiedPackage({
+    url: memberUrl(base.url, c.filename),
+    client: base.client,
+    dest: cachePath(rt, c.filename),
+    expected: {
+      package: field(c.control, 'package'),
+      version: field(c.control, 'version'),
+      size: c.size,
+      sha256: c.sha256,
+      md5sum: c.md5sum,
+    },
+    trust: rt.trust,
+    now,
+  });
+}

@@ -1,0 +1,82 @@
+// `update` (W-G3): every configured repository in priority order, then the host
+// package (W-F4). One repository failing never touches the others' state.
+import { WaptError } from '../../errors.js';
+import type { AgentRuntime } from '../runtime.js';
+import { priorityFromRepos, toCandidates, toInstalledPkg } from '../candidates.js';
+import { hostEnvironment } from '../environment.js';
+import { upgradable } from '../resolver/index.js';
+import { HOST_REPO, updateHostPackage } from './host.js';
+import { failedResult, updateRepo, type RepoUpdateResult } from './repo.js';
+import { sourceForUrl } from './source.js';
+
+export { HOST_REPO } from './host.js';
+export { readAndVerify, storeIndex, updateRepo, failedResult, type RepoUpdateResult, type UpdateDeps, type UpdateTarget } from './repo.js';
+export { verifyIndex, isSafeFilename, entryFromControl, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
+export { fetchIndex, sourceForUrl, memberUrl, type IndexSource, type FetchedIndex } from './source.js';
+
+export interface UpdateSummary {
+  repos: RepoUpdateResult[];
+  /** Entries available across every repository after the update. */
+  packages: number;
+  upgradable: number;
+  rejected: number;
+  failed: number;
+}
+
+export interface UpdateOptions {
+  /** Only these repository names (default: all, plus the host package). */
+  only?: string[];
+  now?: Date;
+}
+
+/** Totals over the DB as it is now (also after a bundle import). */
+export function summarize(rt: AgentRuntime, repos: RepoUpdateResult[], now = new Date()): UpdateSummary {
+  const cands = toCandidates(rt.db.available.all(), priorityFromRepos(rt.config.repos), (m) => rt.log.warn(m));
+  const installed = rt.db.installed.list().map(toInstalledPkg);
+  const up = upgradable(cands, installed, hostEnvironment(rt.config, { now }));
+  return {
+    repos,
+    packages: rt.db.available.count(),
+    upgradable: up.length,
+    rejected: repos.reduce((n, r) => n + (r.status === 'failed' ? 0 : r.rejected), 0),
+    failed: repos.filter((r) => r.status === 'failed').length,
+  };
+}
+
+export async function runUpdate(rt: AgentRuntime, opts: UpdateOptions = {}): Promise<UpdateSummary> {
+  const now = opts.now ?? new Date();
+  const cfg = rt.config;
+  const names = new Set(opts.only ?? []);
+  for (const n of names) {
+    if (!cfg.repos.some((r) => r.name === n) && n !== HOST_REPO) {
+      throw new WaptError('CONFIG_INVALID', `no repository named ${n} in ${cfg.configPath}`, { detail: { repo: n } });
+    }
+  }
+  const repos = cfg.repos.filter((r) => names.size === 0 || names.has(r.name));
+  if (repos.length === 0 && !cfg.hostRepo) {
+    throw new WaptError('CONFIG_INVALID', `no repository is configured: set repo_url in ${cfg.configPath}`);
+  }
+  const results: RepoUpdateResult[] = [];
+  for (const repo of repos) {
+    const previous = rt.db.repos.get(repo.name);
+    try {
+      const source = sourceForUrl(repo.url, () => rt.http(repo));
+      results.push(await updateRepo(rt, { name: repo.name, url: repo.url, source, allowUnsigned: repo.allowUnsignedIndex }, now));
+    } catch (err) {
+      results.push(failedResult(repo, err, previous));
+    }
+  }
+  const host = cfg.hostRepo;
+  if (host && (names.size === 0 || names.has(HOST_REPO))) {
+    if (!cfg.hostUuid) {
+      rt.log.warn('use_hostpackages is set but this host has no UUID (set host_uuid in wapt-get.ini): host package skipped');
+    } else {
+      try {
+        results.push(await updateHostPackage(rt, host, cfg.hostUuid, rt.http(host), now));
+      } catch (err) {
+        results.push(failedResult(host, err, rt.db.repos.get(HOST_REPO)));
+      }
+    }
+  }
+  return summarize(rt, results, now);
+}

@@ -1,0 +1,157 @@
+// Updating one repository: fetch its index, verify it (X2, W-F3), and only then
+// replace what the DB knows of it, in one transaction. Any failure leaves the DB
+// exactly as it was for that repository, so the previous index stays usable.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WaptError, asWaptError } from '../../errors.js';
+import type { TrustStore } from '../../crypto/index.js';
+import { readPackagesZip } from '../../repo/index-file/packages-zip.js';
+import type { WaptDb } from '../db/index.js';
+import type { RepoRow } from '../db/types.js';
+import type { AgentLog } from '../runtime.js';
+import { fetchIndex, type IndexSource } from './source.js';
+import { verifyIndex, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
+
+/** What update needs of the runtime (AgentRuntime fits). */
+export interface UpdateDeps {
+  db: WaptDb;
+  trust: TrustStore;
+  log: AgentLog;
+  config: { cacheDir: string };
+}
+
+export interface RepoUpdateResult {
+  repo: string;
+  url: string;
+  status: 'updated' | 'not-modified' | 'failed';
+  packages: number;
+  rejected: number;
+  rejected_entries: RejectedEntry[];
+  signed: boolean;
+  index_version: number | null;
+  index_expires: string | null;
+  error?: { code: string; message: string; detail: Record<string, unknown> };
+}
+
+export interface UpdateTarget {
+  name: string;
+  url: string;
+  source: IndexSource;
+  allowUnsigned: boolean;
+}
+
+/** Reads a Packages zip and runs every check; a damaged zip is INDEX_INVALID whatever the zip layer said. */
+export async function readAndVerify(
+  deps: UpdateDeps,
+  path: string,
+  previous: RepoRow | undefined,
+  allowUnsigned: boolean,
+  now: Date,
+): Promise<VerifiedIndex> {
+  let index;
+  try {
+    index = await readPackagesZip(path, { onWarning: (m) => deps.log.warn(m) });
+  } catch (err) {
+    const e = asWaptError(err);
+    if (e.code === 'INDEX_INVALID' || e.code === 'IO_ERROR') throw e;
+    throw new WaptError('INDEX_INVALID', `${path}: the Packages zip is damaged: ${e.message}`, { cause: err });
+  }
+  return verifyIndex(index, { trust: deps.trust, previous, allowUnsigned, now });
+}
+
+/** Replaces the repository's entries and state in one transaction, then saves the DB. */
+export async function storeIndex(
+  deps: UpdateDeps,
+  target: { name: string; url: string },
+  verified: VerifiedIndex,
+  meta: { etag: string | null; lastModified: string | null },
+  now: Date,
+): Promise<RepoUpdateResult> {
+  const previous = deps.db.repos.get(target.name);
+  const st = verified.statement;
+  const row = deps.db.transaction(() => {
+    const count = deps.db.available.replaceRepo(target.name, verified.accepted);
+    return deps.db.repos.put({
+      name: target.name,
+      url: target.url,
+      last_update: now.toISOString(),
+      etag: meta.etag,
+      last_modified: meta.lastModified,
+      // An unsigned index (allowed by policy) keeps the highest version seen, so rollback checks continue.
+      index_version: st?.version ?? previous?.index_version ?? null,
+      index_signed: st !== null || (previous?.index_signed ?? false),
+      index_expires: st ? st.expires.toISOString() : null,
+      packages_count: count,
+      rejected_count: verified.rejected.length,
+    });
+  });
+  await deps.db.persist();
+  for (const r of verified.rejected) {
+    deps.log.warn(`${target.name}: rejected ${r.package} ${r.version} (${r.filename}): [${r.code}] ${r.message}`);
+  }
+  return {
+    repo: target.name,
+    url: target.url,
+    status: 'updated',
+    packages: row.packages_count,
+    rejected: row.rejected_count,
+    rejected_entries: verified.rejected,
+    signed: st !== null,
+    index_version: row.index_version,
+    index_expires: row.index_expires,
+  };
+}
+
+function notModified(deps: UpdateDeps, target: UpdateTarget, prev: RepoRow, now: Date): RepoUpdateResult {
+  // X2: the server has nothing newer, but what we hold may have expired meanwhile.
+  if (prev.index_expires !== null && Date.parse(prev.index_expires) <= now.getTime()) {
+    throw new WaptError(
+      'INDEX_EXPIRED',
+      `the repository index expired on ${prev.index_expires} and the server offers nothing newer (HTTP 304)`,
+      { detail: { expires: prev.index_expires, version: prev.index_version } },
+    );
+  }
+  return {
+    repo: target.name,
+    url: target.url,
+    status: 'not-modified',
+    packages: deps.db.available.count(target.name),
+    rejected: prev.rejected_count,
+    rejected_entries: [],
+    signed: prev.index_signed,
+    index_version: prev.index_version,
+    index_expires: prev.index_expires,
+  };
+}
+
+/** W-F3 + X2 for one repository; throws on failure (the caller reports it per repository). */
+export async function updateRepo(deps: UpdateDeps, target: UpdateTarget, now = new Date()): Promise<RepoUpdateResult> {
+  const previous = deps.db.repos.get(target.name);
+  const tmpDir = join(deps.config.cacheDir, 'index');
+  await mkdir(tmpDir, { recursive: true });
+  const fetched = await fetchIndex(target.source, join(tmpDir, `${target.name}.Packages.${process.pid}`), previous, target.url);
+  try {
+    if (fetched.status === 'not-modified') return notModified(deps, target, previous!, now);
+    const verified = await readAndVerify(deps, fetched.path!, previous, target.allowUnsigned, now);
+    return await storeIndex(deps, target, verified, fetched, now);
+  } finally {
+    await fetched.cleanup();
+  }
+}
+
+/** A failed repository as a summary line (its DB state untouched). */
+export function failedResult(target: { name: string; url: string }, err: unknown, previous: RepoRow | undefined): RepoUpdateResult {
+  const e = asWaptError(err);
+  return {
+    repo: target.name,
+    url: target.url,
+    status: 'failed',
+    packages: previous?.packages_count ?? 0,
+    rejected: previous?.rejected_count ?? 0,
+    rejected_entries: [],
+    signed: previous?.index_signed ?? false,
+    index_version: previous?.index_version ?? null,
+    index_expires: previous?.index_expires ?? null,
+    error: { code: e.code, message: e.message, detail: e.detail },
+  };
+}

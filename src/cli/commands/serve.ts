@@ -1,0 +1,115 @@
+// `wapt-get serve --repo DIR`: a small HTTPS file server for demos and small
+// sites (production: nginx, docs/nginx.md). Prints the URL and the certificate
+// fingerprint to pin (W-G4 verify_cert=<cert path>), logs requests to stderr,
+// stops cleanly on SIGINT/SIGTERM.
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { WaptError } from '../../errors.js';
+import type { CommandContext, CommandSpec } from '../command.js';
+import { configOf } from '../context.js';
+
+async function directory(ctx: CommandContext, flag: string, value: string): Promise<string> {
+  const dir = resolve(ctx.cwd, value);
+  const st = await stat(dir).catch((err) => {
+    throw new WaptError('IO_ERROR', `${flag} ${value}: ${(err as Error).message}`, { cause: err, detail: { path: dir } });
+  });
+  if (!st.isDirectory()) throw new WaptError('USAGE', `${flag} ${value}: not a directory`, { detail: { path: dir } });
+  return dir;
+}
+
+export function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text.trim()) || Number(text) > 65535) {
+    throw new WaptError('USAGE', `--port ${text}: a whole number from 0 to 65535 (0 picks a free port)`, { detail: { value: text } });
+  }
+  return Number(text);
+}
+
+/** <dbdir>/serve-tls, so the self-signed certificate (and the pins made from it) survives restarts. */
+async function defaultTlsDir(ctx: CommandContext): Promise<string> {
+  try {
+    return join((await configOf(ctx)).dbdir, 'serve-tls');
+  } catch (err) {
+    ctx.out.warn(`config not usable (${(err as Error).message}); keeping the TLS certificate in the user state directory`);
+    return join(ctx.env.XDG_STATE_HOME || join(ctx.env.HOME || homedir(), '.local', 'state'), 'wapt-get', 'serve-tls');
+  }
+}
+
+async function fingerprintOf(certPath: string): Promise<string> {
+  try {
+    return createHash('sha256').update(new X509Certificate(await readFile(certPath)).raw).digest('hex');
+  } catch (err) {
+    throw new WaptError('CERT_INVALID', `--cert ${certPath}: ${(err as Error).message}`, { cause: err, detail: { path: certPath } });
+  }
+}
+
+export const command: CommandSpec = {
+  name: 'serve',
+  summary: 'serve a repository directory over HTTPS (demos and small sites; use nginx in production)',
+  options: [
+    { flags: '--repo <dir>', description: 'repository directory (Packages + *.wapt), served at / and /wapt/' },
+    { flags: '--host-repo <dir>', description: 'host packages directory (W-F4), served at /wapt-host/' },
+    { flags: '--listen <addr>', description: 'address to bind', default: '127.0.0.1' },
+    { flags: '--port <n>', description: 'TCP port (0: a free one, printed)', default: '8443' },
+    { flags: '--tls-dir <dir>', description: 'where the self-signed certificate is made once and reused (default: <dbdir>/serve-tls)' },
+    { flags: '--cert <pem>', description: 'server certificate (PEM, chain may follow) instead of the self-signed one' },
+    { flags: '--key <pem>', description: 'private key of --cert (PEM, unencrypted)' },
+  ],
+  help: [
+    'Prints "listening on https://ADDR:PORT/" and the SHA-256 fingerprint of the certificate.',
+    'Clients pin the self-signed certificate with verify_cert=<path of the printed certificate>.',
+    'Dotfiles (the scan cache) are not served; directories are not listed.',
+    '',
+    'Example: wapt-get serve --repo /var/www/wapt --host-repo /var/www/wapt-host --listen 0.0.0.0 --port 8443',
+  ].join('\n'),
+  async run(ctx, _args, opts) {
+    if (!opts.repo) throw new WaptError('USAGE', 'serve needs --repo DIR (the directory scanpackages indexed)');
+    if (Boolean(opts.cert) !== Boolean(opts.key)) throw new WaptError('USAGE', '--cert and --key go together');
+    const repoDir = await directory(ctx, '--repo', opts.repo);
+    const hostRepoDir = opts.hostRepo ? await directory(ctx, '--host-repo', opts.hostRepo) : undefined;
+    const port = parsePort(String(opts.port ?? '8443'));
+    const { startServer, waitForSignal, ensureSelfSignedTls } = await import('../../server/index.js');
+
+    let tls: { certPath: string; keyPath: string; fingerprintSha256: string; selfSigned: boolean };
+    if (opts.cert) {
+      const certPath = resolve(ctx.cwd, opts.cert);
+      tls = { certPath, keyPath: resolve(ctx.cwd, opts.key), fingerprintSha256: await fingerprintOf(certPath), selfSigned: false };
+    } else {
+      const dir = opts.tlsDir ? resolve(ctx.cwd, opts.tlsDir) : await defaultTlsDir(ctx);
+      tls = { ...(await ensureSelfSignedTls(dir)), selfSigned: true };
+    }
+    if (!(await stat(join(repoDir, 'Packages')).catch(() => null))) {
+      ctx.out.warn(`${repoDir} has no Packages index yet: run \`wapt-get scanpackages ${repoDir}\``);
+    }
+
+    // Signal handlers before listening: a SIGTERM right after the URL line must still stop us cleanly.
+    const signal = waitForSignal();
+    const server = await startServer({
+      repoDir, hostRepoDir, listen: opts.listen, port, certPath: tls.certPath, keyPath: tls.keyPath,
+      log: (line) => ctx.out.info(line),
+    });
+    const data = {
+      url: server.url,
+      repo_url: `${server.url}wapt`,
+      host_repo_url: hostRepoDir ? `${server.url}wapt-host` : null,
+      repo: repoDir,
+      host_repo: hostRepoDir ?? null,
+      certificate: tls.certPath,
+      self_signed: tls.selfSigned,
+      fingerprint_sha256: tls.fingerprintSha256,
+    };
+    ctx.out.result(data, () => [
+      `listening on ${server.url}`,
+      `repository ${repoDir} at ${server.url} (also ${server.url}wapt/)`,
+      ...(hostRepoDir ? [`host repository ${hostRepoDir} at ${server.url}wapt-host/ (repo_url=${server.url}wapt finds it)`] : []),
+      `certificate ${tls.certPath}${tls.selfSigned ? ' (self-signed)' : ''}`,
+      `sha256 fingerprint ${tls.fingerprintSha256}`,
+      ...(tls.selfSigned ? [`pin it in wapt-get.ini: verify_cert=${tls.certPath}`] : []),
+    ]);
+    const sig = await signal;
+    ctx.out.info(`${sig}: stopping`);
+    await server.close();
+    return 0;
+  },
+};
