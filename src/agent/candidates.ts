@@ -47,3 +47,12 @@ export function toInstalledPkg(row: InstalledRow): InstalledPkg {
     dependsBy: row.depends_by,
   };
 }
+
+/** Everything the DB offers, as candidates ranked by the configured repository priorities. */
+export function availableCandidates(
+  db: { available: { all(): AvailableRow[] } },
+  repos: readonly { name: string; priority: number }[],
+  onWarning?: (m: string) => void,
+): Candidate[] {
+  return toCandidates(db.available.all(), priorityFromRepos(repos), onWarning);
+}

@@ -8,13 +8,9 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import { checkMemberName } from './zip-names.js';
+import { deterministicEntryOptions } from './zip-writer.js';
 
-const STORED_EXTENSIONS = /\.(zip|wapt|gz|tgz|xz|bz2|zst|7z|rar|msi|msu|exe|cab|deb|rpm|jar|png|jpe?g|gif|webp|mp[34]|iso|whl|nupkg)$/i;
-
-/** Already-compressed formats gain nothing from deflate and cost CPU: store them. */
-export function shouldCompress(name: string): boolean {
-  return !STORED_EXTENSIONS.test(name);
-}
 
 export interface ZipBuilderOptions {
   /** Every member gets this mtime: same inputs give the same bytes. */
@@ -40,13 +36,10 @@ export class ZipBuilder {
     return new ZipBuilder(dest, opts);
   }
 
+  /** Same member encoding as writeZip: reproducible in any time zone; unsafe names never written. */
   private entryOptions(name: string, compress: boolean | undefined) {
-    return {
-      mtime: this.opts.mtime,
-      mode: 0o100644,
-      compress: compress ?? shouldCompress(name),
-      compressionLevel: this.opts.level,
-    };
+    checkMemberName(name);
+    return deterministicEntryOptions(name, { mtime: this.opts.mtime, level: this.opts.level, compress });
   }
 
   /** Streams `stream` into the zip and resolves with its SHA-256 once yazl has consumed it. */

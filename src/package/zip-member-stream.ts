@@ -74,7 +74,8 @@ export interface VerifyTarget {
   file: string;
   member: string;
   size: number;
-  crc32: number;
+  /** Omitted: CRC not computed (the caller checks a stronger digest itself). */
+  crc32?: number;
 }
 
 /** Passes bytes through; fails as soon as there are more than declared (ZIP_BOMB), or at the end on too few or a bad CRC (ZIP_INVALID). */
@@ -96,7 +97,7 @@ export class VerifyStream extends Transform {
       );
       return;
     }
-    this.crc = crc32(chunk, this.crc);
+    if (this.t.crc32 !== undefined) this.crc = crc32(chunk, this.crc);
     cb(null, chunk);
   }
 
@@ -104,7 +105,7 @@ export class VerifyStream extends Transform {
     const { file, member, size } = this.t;
     if (this.count < size) {
       cb(zipInvalid(file, `member ${member} ends after ${this.count} of ${size} bytes`, { member }));
-    } else if (this.crc >>> 0 !== this.t.crc32 >>> 0) {
+    } else if (this.t.crc32 !== undefined && this.crc >>> 0 !== this.t.crc32 >>> 0) {
       cb(zipInvalid(file, `member ${member} fails its CRC-32 check`, { member }));
     } else {
       cb();

@@ -87,6 +87,19 @@ function dosMtime(d: Date): Date {
   return new UtcFieldsDate(Math.min(Math.max(d.getTime(), min), max));
 }
 
+/** yazl entry options that make a member's bytes depend only on its name, data, mtime and level. */
+export function deterministicEntryOptions(name: string, o: { mtime: Date; level: number; compress?: boolean }) {
+  const compress = o.compress ?? shouldCompress(name);
+  return {
+    mtime: dosMtime(o.mtime),
+    mode: FILE_MODE,
+    compress,
+    compressionLevel: compress ? o.level : 0,
+    forceZip64Format: false,
+    forceDosTimestamp: true,
+  };
+}
+
 /**
  * Writes `inputs` in the given order to `dest` (temp file, fsync, rename).
  * Every member gets the same mtime and mode 0644; no directory entries.
@@ -109,17 +122,8 @@ export async function writeZip(dest: string, inputs: ZipInput[], opts: WriteZipO
   });
 
   const zip = new yazl.ZipFile();
-  const mtime = dosMtime(opts.mtime);
   inputs.forEach((input, i) => {
-    const compress = input.compress ?? shouldCompress(input.name);
-    const common = {
-      mtime,
-      mode: FILE_MODE,
-      compress,
-      compressionLevel: compress ? level : 0,
-      forceZip64Format: false,
-      forceDosTimestamp: true,
-    };
+    const common = deterministicEntryOptions(input.name, { mtime: opts.mtime, level, compress: input.compress });
     if ('buffer' in input.source) {
       zip.addBuffer(input.source.buffer, input.name, common);
     } else {

@@ -223,6 +223,21 @@ describe('refused builds write nothing', () => {
   });
 });
 
+describe('already-compressed payload', () => {
+  test('installer.msi and WAPT/icon.png build (stored, not deflated) and verify [BUG zip-builder.ts entryOptions: compressionLevel set with compress:false → yazl "conflicting settings"]', async () => {
+    const r = await buildFromSpec(
+      { control: { package: 'tis-msi', version: '3.1-1' }, files: { 'installer.msi': Buffer.alloc(4096, 1), 'WAPT/icon.png': Buffer.from('89504e470d0a1a0a', 'hex'), 'setup.mjs': 'export async function install() {}\n' } },
+      signerOf(pki.codesigner),
+      { outDir: tmp() },
+    );
+    dirs.push(r.sourceDir);
+    const entries = await readZipEntries(r.path);
+    expect(entries.find((e) => e.name === 'installer.msi')?.deflated).toBe(false);
+    expect(entries.find((e) => e.name === 'setup.mjs')?.deflated).toBe(true);
+    await expect(verifyPackage(r.path, { trust })).resolves.toMatchObject({ package: 'tis-msi' });
+  });
+});
+
 describe('non-ASCII member names', () => {
   test('W-A1b: données/été.txt round-trips: UTF-8 flag set, manifest escaped, verifies', async () => {
     const out = tmp();

@@ -231,6 +231,16 @@ describe('streaming checks', () => {
     }
   });
 
+  it('hashAllMembers skips the CRC (the manifest digest decides) but still enforces sizes', async () => {
+    const zip = await PackageZip.open(await evil([{ name: 'a', data: text('payload'), crc: 0x12345678 }]));
+    try {
+      expect((await zip.hashAllMembers()).get('a')).toBe(createHash('sha256').update('payload').digest('hex'));
+      expect((await streamError(zip, 'a')).code).toBe('ZIP_INVALID');
+    } finally {
+      zip.close();
+    }
+  });
+
   it('an error raised before the consumer attaches is kept and delivered when it reads', async () => {
     const zip = await PackageZip.open(await evil([{ name: 'a', data: text('payload'), crc: 0x12345678 }]));
     try {

@@ -123,6 +123,7 @@ describe('W-F2 incremental scan', () => {
 describe('X2 statement written by scanpackages', () => {
   test('signed scans verify, and each one raises the version even at the same instant or without the cache', async () => {
     const dir = await repoCopy();
+    await copyFile(join(CONF, 'wapt-made/repo/Packages'), join(dir, 'Packages')); // WAPT's own index, no statement: replaced
     const now = new Date();
     const sign = { key, cert, expiresInMs: 7 * DAY, repository: 'main' };
     const first = await scanPackages(dir, { trust, sign, now });

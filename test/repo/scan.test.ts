@@ -192,6 +192,14 @@ describe('W-F2 scan: packages left out', () => {
     expect(warnings.filter((w) => w.includes('broken_1_PROD.wapt'))).toHaveLength(1);
   });
 
+  test('a file name with a line break (it would split the index entry): skipped (INDEX_INVALID)', async () => {
+    const dir = await repoCopy();
+    await copyFile(join(dir, 'tis-extra_0.9-2_x64_DEV_fr.wapt'), join(dir, 'evil\nname.wapt'));
+    const res = await scanPackages(dir, {});
+    expect(res.indexed).toBe(4);
+    expect(res.skipped).toEqual([expect.objectContaining({ file: 'evil\nname.wapt', code: 'INDEX_INVALID' })]);
+  });
+
   test('an empty directory gives an index with an empty Packages member', async () => {
     const dir = join(tmp, 'empty');
     execFileSync('mkdir', [dir]);

@@ -6,7 +6,7 @@ import type { TrustStore } from '../../crypto/index.js';
 import { parseRequirementList } from '../../package/index.js';
 import type { WaptDb } from '../db/index.js';
 import type { Plan, PlanStep } from '../resolver/index.js';
-import { obtainVerified, verifyCached, type FetchDeps } from './fetch.js';
+import { obtainVerified, verifyLocal, type FetchDeps } from './fetch.js';
 import { removePackage } from './remove.js';
 import { installPackage, recordFailure, type StepResult, type TransactionDeps } from './transaction.js';
 
@@ -64,7 +64,7 @@ async function runStep(step: PlanStep, deps: ExecuteDeps, failed: Set<string>): 
     if (local) {
       file = local;
       // a file given by the person is never deleted, only refused
-      verified = await verifyCached(local, null, deps.trust, false);
+      verified = await verifyLocal(local, deps.trust);
     } else {
       ({ file, verified } = await obtainVerified(step.candidate!, deps.fetch));
     }

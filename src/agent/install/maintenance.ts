@@ -2,7 +2,7 @@
 // that never run package code.
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { EXIT, WaptError } from '../../errors.js';
+import { ERROR_TABLE, EXIT, WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
 import { downloadPlan } from './execute.js';
 import { installSteps, makePlan } from './plan.js';
@@ -15,9 +15,10 @@ export async function downloadUpgradeVerb(config: WaptConfig, io: VerbIo, opts: 
     const ctx = makePlan(rt.db, rt.config, { kind: 'upgrade', names: [] });
     const plan = planJson(ctx.plan);
     if (opts.dryRun) return { plan, results: [], leftovers, exitCode: 0, dryRun: true };
-    const results = await downloadPlan(ctx.plan, fetchDepsOf(rt, io), { onStep: io.step, onResult: io.result });
+    const results = await downloadPlan(ctx.plan, fetchDepsOf(rt), { onStep: io.step, onResult: io.result });
     const failed = results.find((r) => r.status === 'ERROR');
-    const exitCode = failed ? new WaptError((failed.error_code ?? 'ERR_DOWNLOAD_PACK') as 'ERR_DOWNLOAD_PACK', '').exitCode : EXIT.OK;
+    const code = (failed?.error_code ?? '') as keyof typeof ERROR_TABLE;
+    const exitCode = failed ? (ERROR_TABLE[code]?.exit ?? EXIT.FAILURE) : EXIT.OK;
     return { plan, results, leftovers, exitCode, dryRun: false };
   });
 }

@@ -53,13 +53,13 @@ export function planJson(p: Plan): PlanJson {
   };
 }
 
-export function describeStep(s: PlanStep): string {
-  const verb = { install: 'install', upgrade: 'upgrade', reinstall: 'reinstall', remove: 'remove' }[s.action];
-  const ver = s.action === 'remove' ? s.fromVersion : s.fromVersion && s.fromVersion !== s.toVersion ? `${s.fromVersion} → ${s.toVersion}` : s.toVersion;
-  return `${verb} ${s.package} ${ver ?? ''} (${s.reason})`.replace(/ {2,}/g, ' ');
+export function describeStep(s: PlanStepJson): string {
+  const ver = s.action === 'remove' ? s.from_version : s.from_version && s.from_version !== s.version ? `${s.from_version} → ${s.version}` : s.version;
+  return `${s.action} ${s.package} ${ver ?? ''} (${s.reason})`.replace(/ {2,}/g, ' ');
 }
 
-export function planLines(p: Plan): string[] {
+/** Human lines of a plan: numbered steps in execution order, then held/skipped/unavailable. */
+export function planLines(p: PlanJson): string[] {
   const lines: string[] = [];
   if (p.order.length === 0) lines.push('nothing to do');
   else {

@@ -76,18 +76,6 @@ export async function withRuntime<T>(
   }
 }
 
-export function fetchDepsOf(rt: AgentRuntime, io: VerbIo): FetchDeps {
-  return {
-    cacheDir: rt.config.cacheDir,
-    trust: rt.trust,
-    repoFor: (name) => {
-      try {
-        const repo = rt.repo(name);
-        return { http: rt.http(repo), url: repo.url };
-      } catch {
-        return null;
-      }
-    },
-    onProgress: io.progress,
-  };
+export function fetchDepsOf(rt: AgentRuntime): FetchDeps {
+  return { rt };
 }

@@ -6,7 +6,7 @@ import { WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
 import type { AgentRuntime } from '../runtime.js';
 import { executePlan } from './execute.js';
-import { verifyCached } from './fetch.js';
+import { verifyLocal } from './fetch.js';
 import { hasWork, makePlan, type LocalPackage, type PlanContext } from './plan.js';
 import { planJson } from './report.js';
 import { targetFor } from './rights.js';
@@ -34,7 +34,7 @@ async function runPlanned(rt: AgentRuntime, ctx: PlanContext, io: VerbIo, opts: 
   const results = await executePlan(ctx.plan, {
     db: rt.db,
     trust: rt.trust,
-    fetch: fetchDepsOf(rt, io),
+    fetch: fetchDepsOf(rt),
     localFiles: ctx.localFiles,
     targetRoot,
     timeoutMs: rt.config.installTimeoutMs,
@@ -57,7 +57,7 @@ export async function installVerb(config: WaptConfig, io: VerbIo, args: string[]
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt, leftovers) => {
     const local: LocalPackage[] = [];
     // a local .wapt is verified exactly like a downloaded one (signature, trust, code-signing rule)
-    for (const file of files) local.push({ file, verified: await verifyCached(file, null, rt.trust, false) });
+    for (const file of files) local.push({ file, verified: await verifyLocal(file, rt.trust) });
     const ctx = makePlan(rt.db, rt.config, { kind: 'install', names, force: opts.force }, local);
     return runPlanned(rt, ctx, io, opts, 'install', leftovers);
   });

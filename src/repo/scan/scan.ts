@@ -36,7 +36,7 @@ export interface ScanOptions {
   sign?: ScanSigning;
   onWarning?: (msg: string) => void;
   now?: Date;
-  /** Packages read and hashed at once (default 8). */
+  /** Packages read and hashed at once (default 16). */
   concurrency?: number;
 }
 
@@ -113,7 +113,7 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
       }
     }
   }
-  await forEachLimited(toRead, opts.concurrency ?? 8, async ({ name, st }) => {
+  await forEachLimited(toRead, opts.concurrency ?? 16, async ({ name, st }) => {
     try {
       const read = await readPackageForIndex(join(dir, name), name, st, memo);
       fresh.set(name, read);

@@ -1,0 +1,49 @@
+// `wapt-get download NAME…`: the chosen versions into the cache, each verified in full
+// (index digest, then W-D3..W-D5); an interrupted download resumes from its `.part`.
+import type { CommandSpec } from '../command.js';
+import { configOf } from '../context.js';
+
+export const command: CommandSpec = {
+  name: 'download',
+  summary: 'download packages into the cache and verify them',
+  args: ['<packages...>'],
+  options: [{ flags: '--with-deps', description: 'also download every dependency' }],
+  help: 'PACKAGES are requirements (name, name(>=1.2), name=1.2-3). A file that fails verification is deleted.',
+  async run(ctx, [specs], opts) {
+    const { AgentRuntime } = await import('../../agent/runtime.js');
+    const { availableCandidates } = await import('../../agent/candidates.js');
+    const { hostEnvironment } = await import('../../agent/environment.js');
+    const { resolve, chooseBest } = await import('../../agent/resolver/index.js');
+    const { downloadCandidate } = await import('../../agent/cache.js');
+    const { parseRequirement } = await import('../../package/index.js');
+    const names = specs as string[];
+    const rt = await AgentRuntime.open(await configOf(ctx), { lock: true, env: ctx.env, log: ctx.out });
+    const downloads: Record<string, unknown>[] = [];
+    try {
+      const env = hostEnvironment(rt.config);
+      const cands = availableCandidates(rt.db, rt.config.repos, (m) => ctx.out.warn(m));
+      let chosen;
+      if (opts.withDeps) {
+        const plan = resolve({ kind: 'install', names, force: true }, cands, [], env);
+        chosen = plan.order.filter((s) => s.action !== 'remove' && s.candidate).map((s) => s.candidate!);
+      } else {
+        chosen = names.map((spec) => {
+          const req = parseRequirement(spec);
+          // resolve() raises the detailed PACKAGE_NOT_FOUND / UNSATISFIABLE when nothing fits.
+          return chooseBest(req.name, [req], cands, env) ?? resolve({ kind: 'install', names: [spec], force: true }, cands, [], env).install[0]!.candidate!;
+        });
+      }
+      for (const c of chosen) {
+        const got = await downloadCandidate(rt, c, env.now);
+        ctx.out.info(`${got.status === 'cached' ? 'cached' : got.resumedFrom > 0 ? `resumed at ${got.resumedFrom}` : 'downloaded'}: ${c.filename}`);
+        downloads.push({
+          package: got.verified.package, version: got.verified.version, repo: c.repo, filename: c.filename, path: got.path,
+          status: got.status, resumed_from: got.resumedFrom, size: got.size, signer: got.verified.signer,
+        });
+      }
+    } finally {
+      await rt.close();
+    }
+    ctx.out.result({ downloads }, () => downloads.map((d) => `${d.status === 'cached' ? 'cached    ' : 'downloaded'} ${d.path} (${d.package} ${d.version}, signed by ${d.signer})`));
+  },
+};

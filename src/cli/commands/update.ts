@@ -1,0 +1,74 @@
+// `wapt-get update`: refresh every repository index (W-F3, X2) and the host package
+// (W-F4), or import an offline bundle. Prints per-repository counts and totals.
+import { WaptError } from '../../errors.js';
+import type { CommandSpec } from '../command.js';
+import { configOf } from '../context.js';
+import type { Output } from '../output.js';
+import type { UpdateSummary, RepoUpdateResult } from '../../agent/update/index.js';
+
+function repoLine(out: Output, r: RepoUpdateResult): string[] {
+  const head = `${r.repo.padEnd(12)} ${r.url}`;
+  if (r.status === 'failed') return [`${head}\n  ${out.c.red('FAILED')} [${r.error!.code}] ${r.error!.message} (previous index kept: ${r.packages} packages)`];
+  const state = r.status === 'not-modified' ? 'not modified' : 'updated';
+  const sig = r.signed ? `signed index v${r.index_version}, expires ${r.index_expires}` : 'unsigned index';
+  const lines = [`${head}\n  ${state}: ${r.packages} packages, ${r.rejected} rejected (${sig})`];
+  for (const e of r.rejected_entries) lines.push(`  ${out.c.yellow('rejected')} ${e.package} ${e.version} (${e.filename}): [${e.code}] ${e.message}`);
+  return lines;
+}
+
+export function renderSummary(out: Output, s: UpdateSummary): string[] {
+  return [
+    ...s.repos.flatMap((r) => repoLine(out, r)),
+    `${s.packages} packages available, ${s.upgradable} upgradable, ${s.rejected} rejected` + (s.failed ? `, ${s.failed} repositories FAILED` : ''),
+  ];
+}
+
+export const command: CommandSpec = {
+  name: 'update',
+  summary: 'refresh the package indexes of every repository (or import an offline bundle)',
+  options: [
+    { flags: '--repo <names...>', description: 'only these repositories (ini section names; wapt-host for the host package)' },
+    { flags: '--from-bundle <tar>', description: 'import an offline bundle made by `wapt-get bundle` instead of using the network' },
+    { flags: '--as <name>', description: 'repository name for the imported bundle (default: bundle)' },
+  ],
+  help: [
+    'Each index is verified before it replaces the stored one: its signed statement (no',
+    'rollback, not expired, Packages digest) and every entry\'s control signature; entries',
+    'that fail are left out and counted. A repository that fails keeps its previous index.',
+    'Exit 0 when every repository updated, else the exit code of the first failure.',
+  ].join('\n'),
+  async run(ctx, _args, opts) {
+    const cfg = await configOf(ctx);
+    const { AgentRuntime } = await import('../../agent/runtime.js');
+    const { runUpdate, summarize } = await import('../../agent/update/index.js');
+    const rt = await AgentRuntime.open(cfg, { lock: true, recreateCorruptDb: true, env: ctx.env, log: ctx.out });
+    let summary: UpdateSummary;
+    try {
+      if (opts.fromBundle) {
+        const { importBundle } = await import('../../agent/bundle/import.js');
+        const { resolve } = await import('node:path');
+        const res = await importBundle(rt, resolve(ctx.cwd, opts.fromBundle), { name: opts.as });
+        summary = summarize(rt, [res]);
+      } else {
+        summary = await runUpdate(rt, { only: opts.repo });
+      }
+    } finally {
+      await rt.close();
+    }
+    const failed = summary.repos.find((r) => r.status === 'failed');
+    if (!failed) {
+      ctx.out.result(summary, () => renderSummary(ctx.out, summary));
+      return 0;
+    }
+    const err = new WaptError(failed.error!.code as WaptError['code'], `repository ${failed.repo}: ${failed.error!.message}`, {
+      detail: { ...failed.error!.detail, repo: failed.repo },
+    });
+    if (ctx.out.json) {
+      // One JSON document: the summary plus the error in the shape the CLI uses for failures.
+      ctx.out.result({ ...summary, error: { code: err.code, message: err.message, detail: err.detail } }, () => []);
+      return err.exitCode;
+    }
+    ctx.out.result(summary, () => renderSummary(ctx.out, summary));
+    throw err;
+  },
+};

@@ -1,0 +1,81 @@
+// The agent verbs at the CLI edge: config with command-line overrides, live step lines,
+// a download bar on a TTY (plain lines otherwise), hook output streamed on a TTY, and
+// the rendering of plans/results. Light on purpose: agent code is imported on use.
+import type { WaptConfig } from '../agent/config.js';
+import type { PlanJson, StepResult, VerbIo } from '../agent/install/index.js';
+import type { PlanStep } from '../agent/resolver/index.js';
+import type { CommandContext, OptionSpec } from './command.js';
+
+export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
+export const LOCK_TIMEOUT: OptionSpec = { flags: '--lock-timeout <seconds>', description: 'wait this long for another wapt-get to finish (default: lock_timeout in wapt-get.ini, 60)' };
+export const LIMIT_RATE: OptionSpec = { flags: '--limit-rate <rate>', description: 'download rate cap in bytes/s, k/M suffixes allowed (default: limit_rate in wapt-get.ini)' };
+export const FORCE: OptionSpec = { flags: '-f, --force', description: 'reinstall packages that are already installed' };
+
+/** wapt-get.ini with the verb's overrides (validated by the config loader like ini values). */
+export async function agentConfig(ctx: CommandContext, opts: Record<string, any>): Promise<WaptConfig> {
+  const { loadConfig } = await import('../agent/config.js');
+  const overrides: Record<string, string> = {};
+  if (opts.limitRate !== undefined) overrides.limit_rate = String(opts.limitRate);
+  if (opts.lockTimeout !== undefined) overrides.lock_timeout = String(opts.lockTimeout);
+  return loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd, overrides });
+}
+
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+const ACTION_WORD: Record<string, string> = { install: 'installing', upgrade: 'upgrading', reinstall: 'reinstalling', remove: 'removing' };
+
+/** The VerbIo of one command run: everything goes to stderr, stdout keeps the result. */
+export function verbIo(ctx: CommandContext, word?: string): VerbIo {
+  const out = ctx.out;
+  let lastDraw = 0;
+  const announced = new Set<string>();
+  return {
+    env: ctx.env,
+    log: { info: (m) => out.info(m), warn: (m) => out.warn(m), debug: (m) => out.debug(m) },
+    step(i: number, n: number, s: PlanStep) {
+      const ver = s.action === 'remove' ? s.fromVersion : s.toVersion;
+      out.info(`${out.c.bold(`[${i}/${n}]`)} ${word ?? ACTION_WORD[s.action] ?? s.action} ${s.package} ${ver ?? ''} …`);
+    },
+    result(r: StepResult) {
+      if (r.status === 'ERROR') out.info(`  ${out.c.red('ERROR')} [${r.error_code}] ${r.message ?? ''}`);
+      else out.info(`  ${out.c.green(r.status)}`);
+    },
+    output(chunk: string) {
+      // live hook output only on a terminal; it is stored in the DB (install_output) anyway
+      out.progress(chunk);
+    },
+    progress(pkg: string, done: number, total: number | null) {
+      if (out.isTTY) {
+        const now = Date.now();
+        if (now - lastDraw < 100 && done !== total) return;
+        lastDraw = now;
+        const pct = total ? ` ${Math.floor((done / total) * 100)}%` : '';
+        const width = 24;
+        const bar = total ? '#'.repeat(Math.round((done / total) * width)).padEnd(width, '.') : '';
+        out.progress(`\r  ${pkg} [${bar}]${pct} ${fmtBytes(done)}${total ? `/${fmtBytes(total)}` : ''}\x1b[K${done === total ? '\n' : ''}`);
+      } else if (!announced.has(pkg)) {
+        announced.add(pkg);
+        out.info(`  downloading ${pkg}${total ? ` (${fmtBytes(total)})` : ''}`);
+      }
+    },
+  };
+}
+
+/** Prints a verb outcome: JSON `{plan, results, leftovers}` or plan + results lines. */
+export async function printOutcome(ctx: CommandContext, outcome: { plan?: PlanJson; results: StepResult[]; leftovers?: unknown[]; dryRun?: boolean }): Promise<void> {
+  const { planLines, resultLine } = await import('../agent/install/report.js');
+  ctx.out.result(
+    { ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), dry_run: Boolean(outcome.dryRun), results: outcome.results, leftovers: outcome.leftovers ?? [] },
+    () => {
+      const lines: string[] = [];
+      if (outcome.dryRun || outcome.results.length === 0) if (outcome.plan) lines.push(...planLines(outcome.plan));
+      if (outcome.dryRun) lines.push('(dry run: nothing was changed)');
+      for (const r of outcome.results) lines.push(resultLine(r));
+      return lines;
+    },
+  );
+}

@@ -1,0 +1,3 @@
+// The public door of scanpackages (W-F2).
+export { scanPackages, PACKAGES_FILE, type ScanOptions, type ScanResult, type ScanSigning, type ScanSkip } from './scan.js';
+export { SCAN_CACHE_FILE } from './cache.js';
