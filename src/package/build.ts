@@ -2,7 +2,7 @@
 // (W-A1, W-A1b, W-D1, W-D2, W-E1, W-E4). With SOURCE_DATE_EPOCH the output is
 // byte-for-byte reproducible.
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { lstat, readdir, readFile, utimes } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WaptError } from '../errors.js';
 import { certificateToPem, keyMatchesCertificate, mimeBase64, signSha256 } from '../crypto/index.js';
@@ -101,6 +101,7 @@ export async function buildPackage(dir: string, opts: BuildOptions): Promise<Bui
   const payload = await listPayload(dir);
   checkCodeSigningRule(setupKindOf(payload), signerCert, dir); // W-D5: refuse before any work
   const signed = signControl(control, { key: opts.signer.key, cert: signerCert, date: opts.date, reproducible: opts.reproducible });
+  await mkdir(opts.outDir, { recursive: true });
   const dest = join(opts.outDir, packageFilename(signed));
   await writeSignedZip(dest, signed, opts, async (zb) => {
     const pairs: [string, string][] = [];

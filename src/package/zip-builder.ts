@@ -8,6 +8,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import { asWaptError } from '../errors.js';
 import { checkMemberName } from './zip-names.js';
 import { deterministicEntryOptions } from './zip-writer.js';
 
@@ -27,10 +28,18 @@ export class ZipBuilder {
   private constructor(readonly dest: string, opts: ZipBuilderOptions) {
     this.opts = { level: 6, ...opts };
     this.tmp = `${dest}.tmp-${process.pid}`;
-    this.written = pipeline(this.zip.outputStream, createWriteStream(this.tmp, { flags: 'w', mode: 0o644 }));
-    // Keep a failed write from becoming an unhandled rejection before finish() awaits it.
-    this.written.catch(() => undefined);
+    this.written = pipeline(this.zip.outputStream, createWriteStream(this.tmp, { flags: 'w', mode: 0o644 })).catch(
+      (err: unknown) => {
+        throw asWaptError(err);
+      },
+    );
+    // If the output fails, yazl stops reading the member streams: every pending
+    // addStream() must fail with it instead of waiting forever.
+    this.failed = new Promise<never>((_, reject) => this.written.catch(reject));
+    this.failed.catch(() => undefined);
   }
+
+  private readonly failed: Promise<never>;
 
   static create(dest: string, opts: ZipBuilderOptions): ZipBuilder {
     return new ZipBuilder(dest, opts);
@@ -62,7 +71,7 @@ export class ZipBuilder {
     });
     stream.pipe(tee);
     this.zip.addReadStream(tee, name, this.entryOptions(name, compress));
-    return done;
+    return Promise.race([done, this.failed]);
   }
 
   addFile(name: string, path: string, compress?: boolean): Promise<string> {
@@ -88,7 +97,7 @@ export class ZipBuilder {
       await rename(this.tmp, this.dest);
     } catch (err) {
       await rm(this.tmp, { force: true });
-      throw err;
+      throw asWaptError(err);
     }
   }
 
