@@ -88,11 +88,20 @@ export function createRouter(mounts: readonly Mount[]): Handler {
     if (!mount) return plain(res, 404, 'not found\n');
     const rest = '/' + path.slice(mount.prefix.length);
     const cc = cacheControlFor(rest);
-    if (cc) res.setHeader('cache-control', cc);
+    if (cc) cacheOnSuccess(res, cc);
     res.setHeader('x-content-type-options', 'nosniff');
     req.url = rest;
     handlers.get(mount.prefix)!(req, res);
   };
+}
+
+/** Like nginx's add_header (without `always`): a 404 must not be cached as if it were the package. */
+function cacheOnSuccess(res: ServerResponse, value: string): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, status: number, ...rest: unknown[]) {
+    if ((status >= 200 && status < 300) || status === 304) this.setHeader('cache-control', value);
+    return (writeHead as (...a: unknown[]) => ServerResponse).call(this, status, ...rest);
+  } as typeof res.writeHead;
 }
 
 /** Terminal-safe: a request line may hold anything the client sent. */

@@ -161,7 +161,9 @@ describe('serve: files', () => {
     const r = await get(serving, `/wapt-host/${HOST_UUID}.wapt`, pinnedCa);
     expect(r.status).toBe(200);
     expect(r.body).toEqual(await readFile(join(hostRepo, `${HOST_UUID}.wapt`)));
-    expect((await get(serving, '/wapt-host/00000000-0000-0000-0000-000000000000.wapt', pinnedCa)).status).toBe(404);
+    const missing = await get(serving, '/wapt-host/00000000-0000-0000-0000-000000000000.wapt', pinnedCa);
+    expect(missing.status).toBe(404);
+    expect(missing.headers['cache-control']).toBeUndefined(); // a 404 must not be cached like a package
   });
 
   test.each([
@@ -230,15 +232,16 @@ describe('serve: options and bad input', () => {
   });
 
   test.each([
-    ['no --repo', []],
-    ['--port 70000', ['--repo', '.', '--port', '70000']],
-    ['--port abc', ['--repo', '.', '--port', 'abc']],
-    ['--cert without --key', ['--repo', '.', '--cert', 'x.crt']],
-    ['--repo naming a file', ['--repo', join(MADE, 'repo', PKG)]],
-  ])('usage error (%s): exit 2', async (_name, args) => {
-    const r = await runCli(['-c', join(tmp, 'absent.ini'), 'serve', ...args, '--tls-dir', join(tmp, 'tls')]);
+    ['no --repo', [], /needs --repo/],
+    ['--port 70000', ['--repo', '.', '--port', '70000'], /--port 70000/],
+    ['--port abc', ['--repo', '.', '--port', 'abc'], /--port abc/],
+    ['--cert without --key', ['--repo', '.', '--cert', 'x.crt'], /--cert and --key go together/],
+    ['--repo naming a file', ['--repo', join(MADE, 'repo', PKG)], /not a directory/],
+  ])('usage error (%s): exit 2', async (_name, args, message) => {
+    const r = await runCli(['-c', join(tmp, 'absent.ini'), 'serve', ...(args as string[]), '--tls-dir', join(tmp, 'tls')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('[USAGE]');
+    expect(r.stderr).toMatch(message as RegExp);
   });
 
   test('the port already in use: exit 1 (IO_ERROR) naming it', async () => {

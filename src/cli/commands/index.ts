@@ -5,6 +5,8 @@ import { command as compareVersions } from './compare-versions.js';
 import { command as createCa } from './create-ca.js';
 import { command as createKeycert } from './create-keycert.js';
 import { command as makeTemplate } from './make-template.js';
+import { command as scanpackages } from './scanpackages.js';
+import { command as serve } from './serve.js';
 import { command as sign } from './sign.js';
 import { command as verify } from './verify.js';
 
@@ -15,5 +17,7 @@ export const commands: CommandSpec[] = [
   buildPackage,
   sign,
   verify,
+  scanpackages,
+  serve,
   compareVersions,
 ];

@@ -126,7 +126,9 @@ export const command: CommandSpec = {
       `indexed ${res.indexed} package(s) into ${res.path}${res.written ? '' : ' (unchanged, not rewritten)'}`,
       `skipped ${res.skipped.length}`,
       `reused from cache ${res.reusedFromCache}, hashed ${res.hashed}`,
-      statement ? `signed index statement version ${statement.version}, expires ${statement.expires}` : 'index statement: not signed',
+      statement
+        ? `signed index statement version ${statement.version}, expires ${statement.expires}`
+        : `index statement: not signed${wasSigned && !res.written ? ' (Packages was not rewritten: it keeps its earlier signed statement)' : ''}`,
     ]);
     return 0;
   },

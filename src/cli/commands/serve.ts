@@ -70,6 +70,8 @@ export const command: CommandSpec = {
     const hostRepoDir = opts.hostRepo ? await directory(ctx, '--host-repo', opts.hostRepo) : undefined;
     const port = parsePort(String(opts.port ?? '8443'));
     const { startServer, waitForSignal, ensureSelfSignedTls } = await import('../../server/index.js');
+    // Handlers first: a SIGTERM during certificate generation or right after the URL line still stops us cleanly.
+    const signal = waitForSignal();
 
     let tls: { certPath: string; keyPath: string; fingerprintSha256: string; selfSigned: boolean };
     if (opts.cert) {
@@ -83,8 +85,6 @@ export const command: CommandSpec = {
       ctx.out.warn(`${repoDir} has no Packages index yet: run \`wapt-get scanpackages ${repoDir}\``);
     }
 
-    // Signal handlers before listening: a SIGTERM right after the URL line must still stop us cleanly.
-    const signal = waitForSignal();
     const server = await startServer({
       repoDir, hostRepoDir, listen: opts.listen, port, certPath: tls.certPath, keyPath: tls.keyPath,
       log: (line) => ctx.out.info(line),
