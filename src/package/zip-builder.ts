@@ -96,7 +96,7 @@ export class ZipBuilder {
       }
       await rename(this.tmp, this.dest);
     } catch (err) {
-      await rm(this.tmp, { force: true });
+      await rm(this.tmp, { force: true }).catch(() => undefined);
       throw asWaptError(err);
     }
   }
@@ -104,6 +104,6 @@ export class ZipBuilder {
   async abort(): Promise<void> {
     (this.zip.outputStream as unknown as Readable).destroy();
     await this.written.catch(() => undefined);
-    await rm(this.tmp, { force: true });
+    await rm(this.tmp, { force: true }).catch(() => undefined);
   }
 }

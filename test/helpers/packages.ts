@@ -3,7 +3,7 @@
 // directly (not our zip code), so a tampered package is exactly what an
 // attacker with an ordinary zip tool would make.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -57,8 +57,15 @@ export interface BuildSpecOptions {
 export async function buildFromSpec(spec: PackageSpec, signer: Signer, opts: BuildSpecOptions = {}): Promise<BuildResult & { sourceDir: string }> {
   const sourceDir = writeSourceDir(tempDir('wapt-src-'), spec);
   const outDir = opts.outDir ?? tempDir('wapt-out-');
-  const r = await buildPackage(sourceDir, { signer, outDir, date: opts.date ?? new Date(), reproducible: opts.reproducible ?? false });
-  return { ...r, sourceDir };
+  try {
+    const r = await buildPackage(sourceDir, { signer, outDir, date: opts.date ?? new Date(), reproducible: opts.reproducible ?? false });
+    return { ...r, sourceDir };
+  } catch (err) {
+    // The caller never learns these paths when the build fails: remove them here.
+    rmSync(sourceDir, { recursive: true, force: true });
+    if (!opts.outDir) rmSync(outDir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 // --- reading and rewriting zips with yauzl / yazl -------------------------------

@@ -177,7 +177,7 @@ describe('refused builds write nothing', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
-  test('W-C1: control with an empty continuation line in description → CONTROL_INVALID [BUG build.ts readSourceControl: parseControl stops at the blank line and `depends` after it is silently dropped]', async () => {
+  test('W-C1: control with an empty continuation line in description → CONTROL_INVALID (`depends` after it must not be dropped silently)', async () => {
     const out = tmp();
     const controlText = [
       'package           : tis-blank',
@@ -196,7 +196,7 @@ describe('refused builds write nothing', () => {
   test.each([
     ['small payload', { 'setup.py': 'def install(): pass\n' }],
     ['payload of several files', BASE.files!],
-  ])('outDir that does not exist (%s) → settles promptly: IO_ERROR or a created dir, never a raw ENOENT or a hang [BUG zip-builder.ts/build.ts]', async (_t, files) => {
+  ])('outDir that does not exist (%s) → settles promptly: IO_ERROR or a created dir, never a raw ENOENT or a hang', async (_t, files) => {
     const out = join(tmp(), 'not', 'yet');
     const src = writeSourceDir(tmp('wapt-src-'), { control: BASE.control, files });
     const build = buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false });
@@ -216,6 +216,23 @@ describe('refused builds write nothing', () => {
     }
   });
 
+  test('output stream fails mid-build (temp path taken by a directory) → IO_ERROR promptly, never a hang, no package left [BUG zip-builder.ts abort(): rm(tmp) throws ERR_FS_EISDIR, masking the IO_ERROR with an untyped SystemError]', async () => {
+    const out = tmp();
+    const src = writeSourceDir(tmp('wapt-src-'), BASE);
+    // ZipBuilder writes `<dest>.tmp-<pid>` first; a directory there makes the write stream fail.
+    mkdirSync(join(out, `tis-foundation_1.2.3-4_PROD.wapt.tmp-${process.pid}`));
+    const build = buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false });
+    let timer: NodeJS.Timeout | undefined;
+    const hang = new Promise<'hang'>((resolve) => {
+      timer = setTimeout(() => resolve('hang'), 5000);
+    });
+    const settled = await Promise.race([build.then(() => 'ok' as const, (err: unknown) => err), hang]);
+    clearTimeout(timer);
+    expect(settled).toBeInstanceOf(WaptError);
+    expect((settled as WaptError).code).toBe('IO_ERROR');
+    expect(existsSync(join(out, 'tis-foundation_1.2.3-4_PROD.wapt'))).toBe(false);
+  });
+
   test('source dir that does not exist → IO_ERROR naming it', async () => {
     const missing = join(tmp(), 'nope');
     const err = await expectBuildError(buildPackage(missing, { signer: signerOf(pki.codesigner), outDir: tmp(), date: new Date(), reproducible: false }), 'IO_ERROR');
@@ -224,7 +241,7 @@ describe('refused builds write nothing', () => {
 });
 
 describe('already-compressed payload', () => {
-  test('installer.msi and WAPT/icon.png build (stored, not deflated) and verify [BUG zip-builder.ts entryOptions: compressionLevel set with compress:false → yazl "conflicting settings"]', async () => {
+  test('installer.msi and WAPT/icon.png build (stored, not deflated) and verify', async () => {
     const r = await buildFromSpec(
       { control: { package: 'tis-msi', version: '3.1-1' }, files: { 'installer.msi': Buffer.alloc(4096, 1), 'WAPT/icon.png': Buffer.from('89504e470d0a1a0a', 'hex'), 'setup.mjs': 'export async function install() {}\n' } },
       signerOf(pki.codesigner),

@@ -98,7 +98,7 @@ describe('re-signing a WAPT-made package', () => {
   });
 });
 
-test('a WAPT Python 2 package (stored WAPT/icon.png, non-ASCII member names, integer installed_size) re-signs and verifies [BUG resign.ts:66 passes compress=false for stored members; zip-builder.ts also sets compressionLevel → yazl throws]', async () => {
+test('a WAPT Python 2 package (stored WAPT/icon.png, non-ASCII member names, integer installed_size) re-signs and verifies', async () => {
   const name = 'tis-py2hello_1.0-1_PROD.wapt';
   const src = resolve('fixtures/conformance/wapt-made-py2/repo', name);
   const r = await resignPackage(src, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, outDir: tmp('wapt-resign-py2-'), force: false });
