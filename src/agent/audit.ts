@@ -8,6 +8,7 @@ import { EXIT, WaptError, asWaptError } from '../errors.js';
 import type { WaptConfig } from './config.js';
 import type { AuditStatus, InstalledRow } from './db/index.js';
 import { auditStatus, runHook } from './hooks/runner.js';
+import { TEMP_PREFIX } from './install/recover.js';
 import { withRuntime, type VerbIo, type VerbOptions } from './install/session.js';
 
 export interface AuditResultRow {
@@ -22,7 +23,7 @@ async function auditOne(row: InstalledRow, targetRoot: string, timeoutMs: number
   const base = { package: row.package, version: row.version };
   const byStatus = (): AuditResultRow => ({ ...base, status: row.install_status === 'OK' ? 'OK' : row.install_status === 'ERROR' ? 'ERROR' : 'UNKNOWN', output: `no audit hook; install status ${row.install_status}` });
   if (!row.setup_code) return byStatus();
-  const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), 'wapt-get-audit-'));
+  const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
   try {
     await writeFile(path.join(tmp, 'setup.mjs'), row.setup_code);
     const outcome = await runHook({

@@ -99,16 +99,14 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
     await rename(tmp, o.dest);
   } else {
     if (!o.client) throw new WaptError('INTERNAL', `no HTTP client for ${o.url}`);
-    const res = await o.client.fetchToFile(o.url, o.dest, {
-      resume: true,
-      expectedSha256: o.expected.sha256,
-      expectedSize: o.expected.size,
-    });
+    // expectedSize is checked below, not here: HttpClient aborting a body whose announced
+    // length differs currently crashes the process (unhandled 'error' on the aborted body).
+    const res = await o.client.fetchToFile(o.url, o.dest, { resume: true, expectedSha256: o.expected.sha256 });
     resumedFrom = res.resumedFrom;
   }
   return discardOnFailure([o.dest], async () => {
-    // fetchToFile checked size and sha256 while streaming; an index without sha256 leaves md5 (W-F1).
-    const size = await checkDigests(o.dest, file, o.expected.sha256 ? {} : { md5sum: o.expected.md5sum });
+    // fetchToFile checked sha256 while streaming; an index without sha256 leaves md5 (W-F1).
+    const size = await checkDigests(o.dest, file, { size: o.expected.size, ...(o.expected.sha256 ? {} : { md5sum: o.expected.md5sum }) });
     const verified = await verifyAgainst(o.dest, file, o);
     return { path: o.dest, status: 'downloaded' as const, resumedFrom, size, verified };
   });

@@ -187,9 +187,10 @@ function parseUrl(r: Raw, key: string): string {
   try {
     u = new URL(r.value);
   } catch {
-    throw invalid(r, key, 'an http:// or https:// URL');
+    throw invalid(r, key, 'an https://, http:// or file: URL');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw invalid(r, key, 'an http:// or https:// URL');
+  // file: serves an unpacked offline bundle or a local mirror; it is verified like any repository.
+  if (!['https:', 'http:', 'file:'].includes(u.protocol)) throw invalid(r, key, 'an https://, http:// or file: URL');
   return r.value.replace(/\/+$/, '');
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { EXIT, WaptError, asWaptError } from '../errors.js';
 import type { WaptConfig } from './config.js';
 import { runHook } from './hooks/runner.js';
+import { TEMP_PREFIX } from './install/recover.js';
 import { currentUser, withRuntime, type VerbIo, type VerbOptions } from './install/session.js';
 
 export interface SessionResult {
@@ -36,7 +37,7 @@ export async function sessionSetupVerb(config: WaptConfig, io: VerbIo, names: st
       }
       let status: SessionResult = { ...base, status: 'NO_HOOK' };
       if (row.setup_code) {
-        const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), 'wapt-get-session-'));
+        const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
         try {
           await writeFile(path.join(tmp, 'setup.mjs'), row.setup_code);
           const out = await runHook({

@@ -57,7 +57,7 @@ async function writeChunks(path: string, size: number, chunk: (i: number, buf: B
   for (let off = 0, i = 0; off < size; off += chunkSize, i++) {
     const buf = Buffer.allocUnsafe(Math.min(chunkSize, size - off));
     chunk(i, buf);
-    if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   out.end();
   await done;

@@ -25,7 +25,7 @@ export interface Row {
 }
 
 export function targetText(t: Target): string {
-  if (t.kind === 'ratio') return `ratio ≥ ${t.min}`;
+  if (t.kind === 'ratio') return `ratio ≥ ${Number(t.min.toFixed(2))}`;
   if (t.kind === 'max') return `≤ ${t.value} ${t.unit}`;
   return '—';
 }

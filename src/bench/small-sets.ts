@@ -58,7 +58,7 @@ export async function ensureWaptSet(work: string, pki: Pki, count: number, log: 
 function tarGz(entries: { name: string; data?: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
   const done = new Promise<Buffer>((res, rej) => {
     pack.on('end', () => res(gzipSync(Buffer.concat(chunks))));
     pack.on('error', rej);

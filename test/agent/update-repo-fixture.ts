@@ -51,20 +51,25 @@ export async function copyDir(from: string, to: string): Promise<void> {
   for (const f of await readdir(from, { withFileTypes: true })) if (f.isFile()) await copyFile(join(from, f.name), join(to, f.name));
 }
 
-/** Every member of the Packages zip `src`, with `Packages` replaced by `text`, written to `dest`. */
-export async function rezipPackages(src: string, dest: string, edit: (text: string) => string, drop: (name: string) => boolean = () => false): Promise<void> {
+/** Every member of the zip `src` through `edit` (null drops it), written to `dest`. */
+export async function rewriteZip(src: string, dest: string, edit: (name: string, data: Buffer) => Buffer | null): Promise<void> {
   const zip = await PackageZip.open(src);
   const inputs: { name: string; source: { buffer: Buffer } }[] = [];
   try {
     for (const m of zip.members) {
-      if (m.isDirectory || drop(m.name)) continue;
-      const buf = await zip.readMember(m.name, 1 << 26);
-      inputs.push({ name: m.name, source: { buffer: m.name === 'Packages' ? Buffer.from(edit(buf.toString('utf8')), 'utf8') : buf } });
+      if (m.isDirectory) continue;
+      const out = edit(m.name, await zip.readMember(m.name, 1 << 26));
+      if (out) inputs.push({ name: m.name, source: { buffer: out } });
     }
   } finally {
     zip.close();
   }
   await writeZip(dest, inputs, { mtime: new Date() });
+}
+
+/** The Packages zip `src` with its `Packages` text edited (and members matching `drop` left out). */
+export async function rezipPackages(src: string, dest: string, edit: (text: string) => string, drop: (name: string) => boolean = () => false): Promise<void> {
+  await rewriteZip(src, dest, (name, data) => (drop(name) ? null : name === 'Packages' ? Buffer.from(edit(data.toString('utf8')), 'utf8') : data));
 }
 
 export interface Site {
@@ -73,8 +78,8 @@ export interface Site {
   pki: TestPki;
   tls: TlsPki;
   nginx: NginxHandle;
-  /** Writes a wapt-get.ini for a fresh client; returns its path. */
-  config(name: string, repoPath: string | null, extra?: string): Promise<string>;
+  /** Writes <dir>/clients/<name>/wapt-get.ini ([global] keys; `over` adds or replaces); returns its path. */
+  config(name: string, repoPath: string | null, over?: Record<string, string>): Promise<string>;
   cli(config: string, args: string[]): Promise<CliResult>;
   json(config: string, args: string[]): Promise<{ code: number | null; data: any; stderr: string }>;
 }
@@ -89,23 +94,22 @@ export async function startSite(dir: string): Promise<Site> {
   const nginx = await startNginx({ root: www, cert: tls.serverCert, key: tls.serverKey, extraLocations: FLAKY });
   const site: Site = {
     dir, www, pki, tls, nginx,
-    async config(name, repoPath, extra = '') {
+    async config(name, repoPath, over = {}) {
       const home = join(dir, 'clients', name);
       await mkdir(home, { recursive: true });
-      const lines = [
-        '[global]',
-        `dbdir = ${join(home, 'db')}`,
-        `trusted_certs_dir = ${pki.trustedDir}`,
-        `verify_cert = ${tls.caCert}`,
-        'maturities = PROD,',
-        'architecture = x64',
-        'timeout = 5',
-        'lock_timeout = 5',
-        ...(repoPath === null ? [] : [`repo_url = ${nginx.url}/${repoPath}`]),
-        extra,
-      ];
+      const keys: Record<string, string> = {
+        dbdir: join(home, 'db'),
+        trusted_certs_dir: pki.trustedDir,
+        verify_cert: tls.caCert,
+        maturities: 'PROD,',
+        architecture: 'x64',
+        timeout: '5',
+        lock_timeout: '5',
+        ...(repoPath === null ? {} : { repo_url: `${nginx.url}/${repoPath}` }),
+        ...over,
+      };
       const path = join(home, 'wapt-get.ini');
-      await writeFile(path, lines.join('\n') + '\n');
+      await writeFile(path, ['[global]', ...Object.entries(keys).map(([k, v]) => `${k} = ${v}`)].join('\n') + '\n');
       return path;
     },
     cli(config, args) {

@@ -6,6 +6,11 @@ import { join } from 'node:path';
 import { cleanupPki } from '../helpers/pki.js';
 import { buildSpec, copyDir, DAY, dbdirOf, readRepoRow, rezipPackages, signedScan, startSite, type Site } from './update-repo-fixture.js';
 import { scanPackages } from '../../src/repo/scan/scan.js';
+import { readPackagesZip } from '../../src/repo/index-file/packages-zip.js';
+import { TrustStore } from '../../src/crypto/index.js';
+import { verifyIndex } from '../../src/agent/update/index.js';
+import { hostEnvironment, hostOs } from '../../src/agent/environment.js';
+import { loadConfig } from '../../src/agent/config.js';
 
 let site: Site;
 let base: string;
@@ -98,7 +103,6 @@ describe('W-F3/X2 update over HTTPS', () => {
   test('rollback: an older signed index after a newer one → INDEX_ROLLBACK, the DB keeps the newer one', async () => {
     const dir = await servedRepo('rollback');
     await copyFile(join(dir, 'Packages'), join(site.dir, 'rollback-old.zip'));
-    await rm(join(dir, 'tis-dev_3.0-1_PROD.wapt'), { force: true });
     for (const f of await readdir(dir)) if (f.startsWith('tis-dev')) await rm(join(dir, f));
     const newer = await signedScan(site.pki, dir);
     const cfg = await site.config('rollback', 'rollback');
@@ -139,9 +143,8 @@ describe('W-F3/X2 update over HTTPS', () => {
   test('unsigned WAPT-made index: accepted on a fresh repository, refused (INDEX_UNSIGNED) after a signed one was seen', async () => {
     const dir = join(site.www, 'waptmade');
     await copyDir(join(CONF, 'repo'), dir);
-    const extra = `trusted_certs_dir = ${join(CONF, 'trusted')}\nmaturities =`;
+    const extra = { trusted_certs_dir: join(CONF, 'trusted'), maturities: '' };
     const fresh = await site.config('waptmade-fresh', 'waptmade', extra);
-    // trusted_certs_dir given twice: the ini keeps the last, i.e. the conformance CA.
     const r1 = await site.json(fresh, ['update']);
     expect(r1.code).toBe(0);
     expect(r1.data.repos[0]).toMatchObject({ packages: 4, rejected: 0, signed: false });
@@ -159,7 +162,7 @@ describe('W-F3/X2 update over HTTPS', () => {
     expect(r2.stderr).toContain('[INDEX_UNSIGNED]');
     expect((await readRepoRow(dbdirOf(site, 'waptmade-seen'), 'global')).row!.index_signed).toBe(true);
     // allow_unsigned_index=1 is the explicit way back.
-    const allowed = await site.config('waptmade-seen', 'waptmade', `${extra}\nallow_unsigned_index = 1`);
+    const allowed = await site.config('waptmade-seen', 'waptmade', { ...extra, allow_unsigned_index: '1' });
     expect((await site.cli(allowed, ['update'])).code).toBe(0);
   });
 
@@ -222,5 +225,60 @@ describe('W-F3/X2 update over HTTPS', () => {
     const l = await site.cli(cfg, ['list']);
     expect(l.code).toBe(8);
     expect(l.stderr).toContain('[DB_CORRUPT]');
+  });
+});
+
+describe('W-F4 host package', () => {
+  const UUID = '0A1B2C3D-1111-2222-3333-444455556666';
+
+  test('fetched as <host repo>/<uuid>.wapt, verified, recorded in wapt-host; 304 next time; 404 = none', async () => {
+    await servedRepo('hosted');
+    const hostDir = join(site.www, 'hosted-host');
+    const built = await buildSpec(site.pki, join(site.dir, 'work'), join(site.dir, 'hostbuild'), {
+      name: UUID, version: '5-1', fields: { section: 'host', depends: 'tis-app' },
+    });
+    await copyDir(join(site.dir, 'hostbuild'), hostDir);
+    await rename(join(hostDir, built.slice(built.lastIndexOf('/') + 1)), join(hostDir, `${UUID}.wapt`));
+    const cfg = await site.config('hosted', 'hosted', { use_hostpackages: '1', host_uuid: UUID });
+    const r = await site.json(cfg, ['update']);
+    expect(r.code).toBe(0);
+    expect(r.data.repos.map((x: any) => `${x.repo} ${x.status} ${x.packages}`)).toEqual(['global updated 4', 'wapt-host updated 1']);
+    const host = await readRepoRow(dbdirOf(site, 'hosted'), 'wapt-host');
+    expect(host.all.filter((a) => a.repo === 'wapt-host')).toEqual([
+      expect.objectContaining({ package: UUID, version: '5-1', section: 'host', depends: 'tis-app', filename: `${UUID}.wapt` }),
+    ]);
+    const again = await site.json(cfg, ['update']);
+    expect(again.data.repos[1]).toMatchObject({ repo: 'wapt-host', status: 'not-modified', packages: 1 });
+
+    await rm(join(hostDir, `${UUID}.wapt`));
+    const gone = await site.json(cfg, ['update']);
+    expect(gone.code).toBe(0);
+    expect(gone.data.repos[1]).toMatchObject({ repo: 'wapt-host', status: 'updated', packages: 0 });
+    expect((await readRepoRow(dbdirOf(site, 'hosted'), 'wapt-host')).count).toBe(0);
+  });
+});
+
+describe('update core, called directly', () => {
+  test('W-F3: an entry whose (unsigned) filename points outside the repository is rejected as INDEX_INVALID', async () => {
+    const dir = await servedRepo('direct');
+    await rezipPackages(join(dir, 'Packages'), join(site.dir, 'evil-Packages'), (t) =>
+      t.replace(/^filename(\s*): tis-lib_1\.0-1_PROD\.wapt$/m, 'filename$1: ../../etc/tis-lib.wapt'),
+    // the statement would catch the edit first: leave it out to reach the entry check
+    (name) => name.startsWith('wapt-get/'));
+    const index = await readPackagesZip(join(site.dir, 'evil-Packages'));
+    const trust = await TrustStore.load(site.pki.trustedDir);
+    const v = verifyIndex(index, { trust, previous: undefined, allowUnsigned: false });
+    expect(v.statement).toBeNull();
+    expect(v.accepted.map((a) => a.package).sort()).toEqual(['tis-app', 'tis-app', 'tis-dev']);
+    expect(v.rejected.map((r) => `${r.package} ${r.code}`).sort()).toEqual(['tis-lib INDEX_INVALID', 'tis-untrusted SIGNER_UNTRUSTED']);
+  });
+
+  test('the resolver environment comes from the config: arch, maturities, locales, mapped OS, WAPT 2.x compatibility', async () => {
+    const cfg = await loadConfig({ path: await site.config('envtest', null, { locales: 'fr,en' }), env: {} });
+    const now = new Date('2030-01-01T00:00:00Z');
+    const env = hostEnvironment(cfg, { now });
+    expect(env).toMatchObject({ architecture: 'x64', maturities: ['PROD', ''], locales: ['fr', 'en'], waptVersion: '2.3', now });
+    expect(env.osVersion).not.toBe('');
+    expect([hostOs('win32'), hostOs('darwin'), hostOs('linux'), hostOs('freebsd')]).toEqual(['windows', 'darwin', 'linux', 'linux']);
   });
 });

@@ -134,6 +134,8 @@ export interface PkgSpec {
   setup?: string;
   /** Extra payload files: relative path → content. */
   files?: Record<string, string | Buffer>;
+  /** Which test identity signs (default the trusted code-signer). */
+  signedBy?: 'codesigner' | 'otherSigner';
 }
 
 function controlText(s: PkgSpec): string {
@@ -162,7 +164,7 @@ export async function buildTestPackage(pki: TestPki, work: string, outDir: strin
     await writeFile(path.join(dir, rel), content);
   }
   await mkdir(outDir, { recursive: true });
-  const r = await buildPackage(dir, { signer: signerOf(pki.codesigner), outDir, date: new Date(), reproducible: false });
+  const r = await buildPackage(dir, { signer: signerOf(pki[s.signedBy ?? 'codesigner']), outDir, date: new Date(), reproducible: false });
   return r.path;
 }
 

@@ -1,6 +1,9 @@
 // Crash recovery: a run killed mid-install leaves its row RUNNING (or DOWNLOAD) with its
 // pid. The next run marks such rows ERROR (ERR_INTERRUPTED) so `upgrade` retries them;
 // rows owned by a live process are another run's business and are left alone.
+import { readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { isPidAlive } from '../lock.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 
@@ -32,4 +35,20 @@ export async function recoverInterrupted(db: WaptDb, isAlive: (pid: number) => b
   });
   await db.persist();
   return stale.map((r) => ({ package: r.package, version: r.version, status: r.install_status, pid: r.pid }));
+}
+
+/** Per-package temp dirs are `<tmp>/wapt-get-pkg-<pid>-XXXXXX`. */
+export const TEMP_PREFIX = 'wapt-get-pkg-';
+
+/** Removes temp dirs of runs that are gone (a kill -9 skips every `finally`). Returns them. */
+export async function sweepStaleTempDirs(tmpRoot = os.tmpdir(), isAlive: (pid: number) => boolean = isPidAlive): Promise<string[]> {
+  const names = await readdir(tmpRoot).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const n of names) {
+    const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(n);
+    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    await rm(path.join(tmpRoot, n), { recursive: true, force: true }).catch(() => undefined);
+    removed.push(path.join(tmpRoot, n));
+  }
+  return removed;
 }

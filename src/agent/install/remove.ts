@@ -8,6 +8,7 @@ import path from 'node:path';
 import { asWaptError } from '../../errors.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 import { runHook } from '../hooks/runner.js';
+import { TEMP_PREFIX } from './recover.js';
 import type { StepResult } from './transaction.js';
 
 export interface RemoveDeps {
@@ -25,7 +26,7 @@ export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promis
   let tmp: string | undefined;
   try {
     if (row.setup_code) {
-      tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), 'wapt-get-remove-'));
+      tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
       const setupPath = path.join(tmp, 'setup.mjs');
       await writeFile(setupPath, row.setup_code);
       db.installed.setStatus(row.package, 'RUNNING', { pid: process.pid });

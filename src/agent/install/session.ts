@@ -6,7 +6,7 @@ import type { WaptConfig } from '../config.js';
 import { AgentRuntime, type AgentLog } from '../runtime.js';
 import type { PlanStep } from '../resolver/index.js';
 import type { FetchDeps } from './fetch.js';
-import { recoverInterrupted, type Leftover } from './recover.js';
+import { recoverInterrupted, sweepStaleTempDirs, type Leftover } from './recover.js';
 import type { PlanJson } from './report.js';
 import type { StepResult } from './transaction.js';
 
@@ -66,6 +66,7 @@ export async function withRuntime<T>(
     let leftovers: Leftover[] = [];
     if (opts.write) {
       leftovers = await recoverInterrupted(rt.db);
+      for (const d of await sweepStaleTempDirs()) io.log.debug(`removed ${d}, left by a killed run`);
       for (const l of leftovers) {
         io.log.warn(`${l.package} ${l.version} was left ${l.status} by a killed run (pid ${l.pid ?? '?'}); marked ERROR (ERR_INTERRUPTED), upgrade will retry it`);
       }

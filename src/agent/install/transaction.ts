@@ -11,6 +11,7 @@ import { PackageZip, extractPackage, field, type VerifiedPackage } from '../../p
 import type { InstalledInput, WaptDb } from '../db/index.js';
 import { assertRunnable, runHook, setupKind } from '../hooks/runner.js';
 import type { PlanStep } from '../resolver/index.js';
+import { TEMP_PREFIX } from './recover.js';
 import { assertFreeSpace } from './rights.js';
 
 export interface TransactionDeps {
@@ -93,7 +94,8 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
   let tmp: string | undefined;
   let setupCode: string | null = null;
   try {
-    tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), 'wapt-get-install-'));
+    // the pid in the name lets the next run sweep what a killed run left (recover.ts)
+    tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
     const pkgDir = path.join(tmp, 'pkg');
     const zip = await PackageZip.open(file);
     try {

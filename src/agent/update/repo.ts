@@ -86,9 +86,8 @@ export async function storeIndex(
     });
   });
   await deps.db.persist();
-  for (const r of verified.rejected) {
-    deps.log.warn(`${target.name}: rejected ${r.package} ${r.version} (${r.filename}): [${r.code}] ${r.message}`);
-  }
+  // W-F3: rejected entries are reported in the result (WAPT drops them silently).
+  if (verified.rejected.length > 0) deps.log.debug(`${target.name}: ${verified.rejected.length} entries rejected`);
   return {
     repo: target.name,
     url: target.url,

@@ -8,6 +8,13 @@ import { command as makeTemplate } from './make-template.js';
 import { command as scanpackages } from './scanpackages.js';
 import { command as serve } from './serve.js';
 import { command as sign } from './sign.js';
+import { command as update } from './update.js';
+import { command as list } from './list.js';
+import { command as search } from './search.js';
+import { command as show } from './show.js';
+import { command as listUpgrade } from './list-upgrade.js';
+import { command as download } from './download.js';
+import { command as bundle } from './bundle.js';
 import { command as verify } from './verify.js';
 
 export const commands: CommandSpec[] = [
@@ -19,5 +26,12 @@ export const commands: CommandSpec[] = [
   verify,
   scanpackages,
   serve,
+  bundle,
+  update,
+  list,
+  search,
+  show,
+  listUpgrade,
+  download,
   compareVersions,
 ];

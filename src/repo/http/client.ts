@@ -138,7 +138,9 @@ export class HttpClient {
     const length = numberOrNull(header(res, 'content-length'));
     const total = length === null ? null : start + length;
     const fail = async (e: WaptError): Promise<never> => {
-      await res.body.destroy();
+      // undici emits UND_ERR_ABORTED on a destroyed body: without a listener it would crash the process.
+      res.body.on('error', () => undefined);
+      res.body.destroy();
       await removePart(dest);
       throw e;
     };
@@ -184,6 +186,7 @@ export class HttpClient {
       }
     } catch (err) {
       failure = err;
+      res.body.on('error', () => undefined);
       res.body.destroy();
     }
     try {
