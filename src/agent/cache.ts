@@ -30,6 +30,8 @@ export interface FetchPackageOptions {
   expected: Expected;
   trust: TrustStore;
   now?: Date;
+  onProgress?: (done: number, total: number | null) => void;
+  onWarning?: (msg: string) => void;
 }
 
 export interface CachedPackage {
@@ -86,8 +88,11 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
       const size = await checkDigests(o.dest, file, o.expected);
       const verified = await verifyAgainst(o.dest, file, o);
       return { path: o.dest, status: 'cached', resumedFrom: 0, size, verified };
-    } catch {
-      await rm(o.dest, { force: true }); // stale or damaged: fetch it again
+    } catch (err) {
+      // Stale or damaged: it never runs. Say so, delete it and fetch a fresh copy.
+      const e = asWaptError(err);
+      o.onWarning?.(`cached ${file} failed verification ([${e.code}] ${e.message}): deleted, downloading again`);
+      await rm(o.dest, { force: true });
     }
   }
   await mkdir(join(o.dest, '..'), { recursive: true });
@@ -99,9 +104,12 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
     await rename(tmp, o.dest);
   } else {
     if (!o.client) throw new WaptError('INTERNAL', `no HTTP client for ${o.url}`);
-    // expectedSize is checked below, not here: HttpClient aborting a body whose announced
-    // length differs currently crashes the process (unhandled 'error' on the aborted body).
-    const res = await o.client.fetchToFile(o.url, o.dest, { resume: true, expectedSha256: o.expected.sha256 });
+    const res = await o.client.fetchToFile(o.url, o.dest, {
+      resume: true,
+      expectedSha256: o.expected.sha256,
+      expectedSize: o.expected.size,
+      onProgress: o.onProgress,
+    });
     resumedFrom = res.resumedFrom;
   }
   return discardOnFailure([o.dest], async () => {
@@ -127,7 +135,12 @@ export function cachePath(rt: AgentRuntime, filename: string): string {
 }
 
 /** Download one chosen candidate into the cache, verified (W-F3 digest, then W-D3..W-D5). */
-export async function downloadCandidate(rt: AgentRuntime, c: Candidate, now = new Date()): Promise<CachedPackage> {
+export async function downloadCandidate(
+  rt: AgentRuntime,
+  c: Candidate,
+  now = new Date(),
+  onProgress?: (done: number, total: number | null) => void,
+): Promise<CachedPackage> {
   const base = repoBaseUrl(rt, c.repo);
   return fetchVerifiedPackage({
     url: memberUrl(base.url, c.filename),
@@ -142,5 +155,7 @@ export async function downloadCandidate(rt: AgentRuntime, c: Candidate, now = ne
     },
     trust: rt.trust,
     now,
+    onProgress,
+    onWarning: (m) => rt.log.warn(m),
   });
 }

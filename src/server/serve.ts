@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:https';
 import { isIP } from 'node:net';
 import { WaptError } from '../errors.js';
 import { createStaticHandler } from './static-files.js';
+import { createManagementHandler, isManagementPath, type ManagementOptions } from './registry/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -28,6 +29,8 @@ export interface ServeOptions {
   keyPath: string;
   /** One line per finished request (the CLI sends them to stderr). */
   log?: (line: string) => void;
+  /** Enables the management API at /api/v1/ and the dashboard at /dashboard (off by default). */
+  management?: Omit<ManagementOptions, 'log'>;
 }
 
 export interface RunningServer {
@@ -151,7 +154,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     { prefix: REPO_ALIAS_PREFIX, root: opts.repoDir },
   ];
   if (opts.hostRepoDir) mounts.push({ prefix: HOST_PREFIX, root: opts.hostRepoDir });
-  const router = createRouter(mounts);
+  const files = createRouter(mounts);
+  const api = opts.management ? await createManagementHandler({ ...opts.management, log: opts.log }) : null;
+  const router: Handler = api
+    ? (req, res) => (isManagementPath((req.url ?? '/').split('?')[0]!) ? api(req, res) : files(req, res))
+    : files;
   const handler = opts.log ? withLog(router, opts.log) : router;
   const [cert, key] = await Promise.all([readTls(opts.certPath, 'certificate'), readTls(opts.keyPath, 'key')]);
   let server: Server;

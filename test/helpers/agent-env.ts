@@ -1,9 +1,7 @@
-// A whole agent world for tests: the real CLI (transpiled from src/ once per content
-// hash, every command file registered), a signed repository of real packages served by
+// A whole agent world for tests: the real CLI binary (bin/wapt-get → dist/), a signed repository of real packages served by
 // a real nginx over TLS, and a wapt-get.ini with dbdir, cache and user_mode_root.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,71 +17,13 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // ---------------------------------------------------------------- the CLI as a child
 
-const TRANSPILE = `
-const fs = require('fs'), path = require('path');
-const [src, out, root] = process.argv.slice(1);
-const ts = require(require.resolve('typescript', { paths: [root] }));
-function walk(rel) {
-  for (const e of fs.readdirSync(path.join(src, rel), { withFileTypes: true })) {
-    const r = path.join(rel, e.name);
-    if (e.isDirectory()) { walk(r); continue; }
-    if (!e.name.endsWith('.ts') || e.name.endsWith('.d.ts')) continue;
-    const res = ts.transpileModule(fs.readFileSync(path.join(src, r), 'utf8'), {
-      fileName: e.name, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    });
-    fs.mkdirSync(path.join(out, 'dist', rel), { recursive: true });
-    fs.writeFileSync(path.join(out, 'dist', r.slice(0, -3) + '.js'), res.outputText);
-  }
-}
-walk('');
-fs.symlinkSync(path.join(root, 'node_modules'), path.join(out, 'node_modules'));
-fs.symlinkSync(path.join(root, 'templates'), path.join(out, 'templates'));
-fs.copyFileSync(path.join(root, 'package.json'), path.join(out, 'package.json'));
-fs.writeFileSync(path.join(out, 'cli.mjs'), \`
-import { readdirSync } from 'node:fs';
-const dir = new URL('./dist/cli/commands/', import.meta.url);
-const { runProgram } = await import(new URL('./dist/cli/program.js', import.meta.url));
-const byName = new Map();
-for (const f of readdirSync(dir).sort()) {
-  if (!f.endsWith('.js') || f === 'index.js') continue;
-  const m = await import(new URL(f, dir));
-  if (m.command && m.command.name) byName.set(m.command.name, m.command);
-}
-const code = await runProgram(process.argv, [...byName.values()], { env: process.env, cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
-process.exitCode = code;
-\`);
-`;
-
-function hashTree(dir: string, h = createHash('sha256')): ReturnType<typeof createHash> {
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) hashTree(p, h);
-    else if (e.name.endsWith('.ts')) h.update(p).update('\0').update(readFileSync(p)).update('\0');
-  }
-  return h;
-}
-
-let cliEntry: string | undefined;
-
-/** The CLI entry (cli.mjs) of a transpiled copy of src/ with every command registered. */
+/** The real binary, running the compiled dist/ that `npm test` builds first. */
 export function agentCli(): string {
-  if (cliEntry) return cliEntry;
-  const hash = hashTree(path.join(ROOT, 'src')).update(TRANSPILE).digest('hex').slice(0, 16);
-  const out = path.join(os.tmpdir(), `wapt-get-agent-cli-${hash}`);
-  const entry = path.join(out, 'cli.mjs');
-  if (!existsSync(entry)) {
-    const tmp = `${out}.tmp-${process.pid}`;
-    rmSync(tmp, { recursive: true, force: true });
-    const r = spawnSync(process.execPath, ['-e', TRANSPILE, path.join(ROOT, 'src'), tmp, ROOT], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`cannot transpile src/ for the CLI: ${r.stderr}`);
-    try {
-      renameSync(tmp, out);
-    } catch {
-      rmSync(tmp, { recursive: true, force: true }); // a parallel worker won the race
-    }
+  const bin = path.join(ROOT, 'bin', 'wapt-get');
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/ is missing: run `npm run build` (npm test does it) before these tests');
   }
-  cliEntry = entry;
-  return entry;
+  return bin;
 }
 
 export interface AgentRun {

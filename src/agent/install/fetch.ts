@@ -12,6 +12,8 @@ import type { AgentRuntime } from '../runtime.js';
 export interface FetchDeps {
   rt: AgentRuntime;
   now?: Date;
+  /** Download progress of the package being fetched (drives the bar on a TTY). */
+  progress?: (pkg: string, done: number, total: number | null) => void;
 }
 
 /** Network failures become ERR_DOWNLOAD_PACK (the OCS field code), with the cause's code kept. */
@@ -28,7 +30,9 @@ function downloadError(c: Candidate, err: unknown): WaptError {
 /** The one door through which an indexed package reaches the installer. */
 export async function obtainVerified(c: Candidate, deps: FetchDeps): Promise<{ file: string; verified: VerifiedPackage; downloaded: boolean }> {
   try {
-    const got = await downloadCandidate(deps.rt, c, deps.now);
+    const pkg = c.control.get('package') ?? c.filename;
+    const onProgress = deps.progress ? (done: number, total: number | null) => deps.progress!(pkg, done, total) : undefined;
+    const got = await downloadCandidate(deps.rt, c, deps.now, onProgress);
     return { file: got.path, verified: got.verified, downloaded: got.status === 'downloaded' };
   } catch (err) {
     throw downloadError(c, err);

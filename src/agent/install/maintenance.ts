@@ -15,7 +15,7 @@ export async function downloadUpgradeVerb(config: WaptConfig, io: VerbIo, opts: 
     const ctx = makePlan(rt.db, rt.config, { kind: 'upgrade', names: [] });
     const plan = planJson(ctx.plan);
     if (opts.dryRun) return { plan, results: [], leftovers, exitCode: 0, dryRun: true };
-    const results = await downloadPlan(ctx.plan, fetchDepsOf(rt), { onStep: io.step, onResult: io.result });
+    const results = await downloadPlan(ctx.plan, fetchDepsOf(rt, io), { onStep: io.step, onResult: io.result });
     const failed = results.find((r) => r.status === 'ERROR');
     const code = (failed?.error_code ?? '') as keyof typeof ERROR_TABLE;
     const exitCode = failed ? (ERROR_TABLE[code]?.exit ?? EXIT.FAILURE) : EXIT.OK;

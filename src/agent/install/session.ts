@@ -77,6 +77,6 @@ export async function withRuntime<T>(
   }
 }
 
-export function fetchDepsOf(rt: AgentRuntime): FetchDeps {
-  return { rt };
+export function fetchDepsOf(rt: AgentRuntime, io?: VerbIo): FetchDeps {
+  return { rt, progress: io?.progress };
 }

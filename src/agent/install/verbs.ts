@@ -34,7 +34,7 @@ async function runPlanned(rt: AgentRuntime, ctx: PlanContext, io: VerbIo, opts: 
   const results = await executePlan(ctx.plan, {
     db: rt.db,
     trust: rt.trust,
-    fetch: fetchDepsOf(rt),
+    fetch: fetchDepsOf(rt, io),
     localFiles: ctx.localFiles,
     targetRoot,
     timeoutMs: rt.config.installTimeoutMs,

@@ -16,6 +16,17 @@ import { command as listUpgrade } from './list-upgrade.js';
 import { command as download } from './download.js';
 import { command as bundle } from './bundle.js';
 import { command as verify } from './verify.js';
+import { command as install } from './install.js';
+import { command as upgrade } from './upgrade.js';
+import { command as remove } from './remove.js';
+import { command as forget } from './forget.js';
+import { command as downloadUpgrade } from './download-upgrade.js';
+import { command as clean } from './clean.js';
+import { command as checkUpgrades } from './check-upgrades.js';
+import { command as hold } from './hold.js';
+import { command as unhold } from './unhold.js';
+import { command as audit } from './audit.js';
+import { command as sessionSetup } from './session-setup.js';
 
 export const commands: CommandSpec[] = [
   createCa,
@@ -33,5 +44,16 @@ export const commands: CommandSpec[] = [
   show,
   listUpgrade,
   download,
+  install,
+  upgrade,
+  remove,
+  forget,
+  downloadUpgrade,
+  clean,
+  checkUpgrades,
+  hold,
+  unhold,
+  audit,
+  sessionSetup,
   compareVersions,
 ];

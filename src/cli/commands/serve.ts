@@ -44,6 +44,35 @@ async function fingerprintOf(certPath: string): Promise<string> {
   }
 }
 
+/** The management options from the flags; undefined when --data-dir is absent (plain file server). */
+async function managementFrom(ctx: CommandContext, opts: Record<string, any>) {
+  const tokenGiven = opts.registrationToken !== undefined || opts.registrationTokenFile !== undefined;
+  if (!opts.dataDir) {
+    if (tokenGiven || opts.openRegistration) throw new WaptError('USAGE', '--registration-token(-file) and --open-registration need --data-dir');
+    return undefined;
+  }
+  if (opts.registrationToken !== undefined && opts.registrationTokenFile !== undefined) {
+    throw new WaptError('USAGE', 'give --registration-token or --registration-token-file, not both');
+  }
+  if (tokenGiven && opts.openRegistration) throw new WaptError('USAGE', '--open-registration contradicts a registration token');
+  let registrationToken: string | undefined;
+  if (opts.registrationTokenFile !== undefined) {
+    const file = resolve(ctx.cwd, opts.registrationTokenFile);
+    const text = await readFile(file, 'utf8').catch((err) => {
+      throw new WaptError('IO_ERROR', `--registration-token-file ${file}: ${(err as Error).message}`, { cause: err, detail: { path: file } });
+    });
+    registrationToken = text.split(/\r?\n/)[0]!.trim();
+  } else if (opts.registrationToken !== undefined) {
+    registrationToken = String(opts.registrationToken).trim();
+  }
+  if (registrationToken === '') throw new WaptError('USAGE', 'the registration token is empty');
+  if (!tokenGiven && !opts.openRegistration) {
+    throw new WaptError('USAGE', '--data-dir needs --registration-token-file FILE (or --registration-token), or --open-registration');
+  }
+  const dataDir = resolve(ctx.cwd, opts.dataDir);
+  return { dataDir, registrationToken, openRegistration: Boolean(opts.openRegistration) };
+}
+
 export const command: CommandSpec = {
   name: 'serve',
   summary: 'serve a repository directory over HTTPS (demos and small sites; use nginx in production)',
@@ -55,11 +84,21 @@ export const command: CommandSpec = {
     { flags: '--tls-dir <dir>', description: 'where the self-signed certificate is made once and reused (default: <dbdir>/serve-tls)' },
     { flags: '--cert <pem>', description: 'server certificate (PEM, chain may follow) instead of the self-signed one' },
     { flags: '--key <pem>', description: 'private key of --cert (PEM, unencrypted)' },
+    { flags: '--data-dir <dir>', description: 'enable the management API (/api/v1/: host registration, signed reports) and /dashboard; host records live here' },
+    { flags: '--registration-token <token>', description: 'shared secret hosts must present to register (visible in ps: prefer --registration-token-file)' },
+    { flags: '--registration-token-file <file>', description: 'file holding the registration secret (first line)' },
+    { flags: '--open-registration', description: 'let any host register without a token (not recommended)' },
   ],
   help: [
     'Prints "listening on https://ADDR:PORT/" and the SHA-256 fingerprint of the certificate.',
     'Clients pin the self-signed certificate with verify_cert=<path of the printed certificate>.',
     'Dotfiles (the scan cache) are not served; directories are not listed.',
+    '',
+    'With --data-dir, hosts register (`wapt-get register`) and send signed status reports',
+    '(`wapt-get update-status`); GET /api/v1/hosts and /dashboard list them (read-only, no login:',
+    'keep --listen on a trusted network). Registration needs --registration-token(-file) or',
+    '--open-registration. To let a host re-register with a new key, delete',
+    '<data-dir>/hosts/<uuid, lowercase>.json (no restart needed).',
     '',
     'Example: wapt-get serve --repo /var/www/wapt --host-repo /var/www/wapt-host --listen 0.0.0.0 --port 8443',
   ].join('\n'),
@@ -69,6 +108,10 @@ export const command: CommandSpec = {
     const repoDir = await directory(ctx, '--repo', opts.repo);
     const hostRepoDir = opts.hostRepo ? await directory(ctx, '--host-repo', opts.hostRepo) : undefined;
     const port = parsePort(String(opts.port ?? '8443'));
+    const management = await managementFrom(ctx, opts);
+    if (management?.openRegistration) {
+      ctx.out.warn('OPEN REGISTRATION: any host that can reach this server may register any unused host UUID; use --registration-token-file in production');
+    }
     const { startServer, waitForSignal, ensureSelfSignedTls } = await import('../../server/index.js');
     // Handlers first: a SIGTERM during certificate generation or right after the URL line still stops us cleanly.
     const signal = waitForSignal();
@@ -86,7 +129,7 @@ export const command: CommandSpec = {
     }
 
     const server = await startServer({
-      repoDir, hostRepoDir, listen: opts.listen, port, certPath: tls.certPath, keyPath: tls.keyPath,
+      repoDir, hostRepoDir, listen: opts.listen, port, certPath: tls.certPath, keyPath: tls.keyPath, management,
       log: (line) => ctx.out.info(line),
     });
     const data = {
@@ -98,6 +141,9 @@ export const command: CommandSpec = {
       certificate: tls.certPath,
       self_signed: tls.selfSigned,
       fingerprint_sha256: tls.fingerprintSha256,
+      management: management
+        ? { data_dir: management.dataDir, api_url: `${server.url}api/v1/`, dashboard_url: `${server.url}dashboard`, registration: management.openRegistration ? 'open' : 'token' }
+        : null,
     };
     ctx.out.result(data, () => [
       `listening on ${server.url}`,
@@ -106,6 +152,12 @@ export const command: CommandSpec = {
       `certificate ${tls.certPath}${tls.selfSigned ? ' (self-signed)' : ''}`,
       `sha256 fingerprint ${tls.fingerprintSha256}`,
       ...(tls.selfSigned ? [`pin it in wapt-get.ini: verify_cert=${tls.certPath}`] : []),
+      ...(management
+        ? [
+            `management API ${server.url}api/v1/ (hosts in ${management.dataDir}, registration ${management.openRegistration ? 'OPEN' : 'by token'})`,
+            `dashboard ${server.url}dashboard; hosts use wapt_server=${server.url.replace(/\/$/, '')}`,
+          ]
+        : []),
     ]);
     const sig = await signal;
     ctx.out.info(`${sig}: stopping`);
