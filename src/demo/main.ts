@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +48,15 @@ function startServer(repo: string, tlsDir: string): Promise<{ url: string; child
     });
     child.on('exit', (code) => rej(new Error(`serve exited early with ${code}`)));
   });
+}
+
+/** Lists the files the hooks deployed under the sandbox root (what a real install puts under /). */
+async function showSandbox(sandbox: string): Promise<void> {
+  const files = (await readdir(sandbox, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => relative(sandbox, join(e.parentPath ?? e.path, e.name)))
+    .sort();
+  process.stdout.write(`files under the sandbox root: ${files.length ? '\n  /' + files.join('\n  /') : '(none)'}\n`);
 }
 
 async function main(): Promise<void> {
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     banner('6. install the group: its dependencies come along');
     await run([...c, 'install', 'demo-desktop']);
     await run([...c, 'list']);
+    await showSandbox(sandbox);
 
     banner('7. publish demo-hello 1.1, re-index, upgrade');
     await run(['build-package', join(samples, 'demo-hello-1.1'), '-o', built, ...sign]);
@@ -111,10 +121,12 @@ async function main(): Promise<void> {
     await run([...c, 'check-upgrades'], {}, [0, 100]);
     await run([...c, 'upgrade']);
     await run([...c, 'list']);
+    await showSandbox(sandbox);
 
     banner('8. remove everything again');
     await run([...c, 'remove', 'demo-desktop', 'demo-hello', 'demo-tools']);
     await run([...c, 'list']);
+    await showSandbox(sandbox);
   } finally {
     server.child.removeAllListeners('exit');
     server.child.kill('SIGTERM');

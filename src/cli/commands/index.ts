@@ -16,6 +16,9 @@ import { command as listUpgrade } from './list-upgrade.js';
 import { command as download } from './download.js';
 import { command as bundle } from './bundle.js';
 import { command as verify } from './verify.js';
+import { command as inventory } from './inventory.js';
+import { command as register } from './register.js';
+import { command as updateStatus } from './update-status.js';
 import { command as install } from './install.js';
 import { command as upgrade } from './upgrade.js';
 import { command as remove } from './remove.js';
@@ -55,5 +58,8 @@ export const commands: CommandSpec[] = [
   unhold,
   audit,
   sessionSetup,
+  inventory,
+  register,
+  updateStatus,
   compareVersions,
 ];
