@@ -14,8 +14,13 @@ const SHORT_ESCAPES: Record<number, string> = {
   0x0c: '\\f',
 };
 
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const SURROGATE = /[\ud800-\udfff]/;
+
 /** W-E2b: escape everything outside 0x20–0x7E (DEL included) per UTF-16 unit, lowercase hex; "/" stays. */
 function quote(s: string): string {
+  // Most values need no escaping at all: one regex test instead of a loop.
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -27,7 +32,15 @@ function quote(s: string): string {
   return out + '"';
 }
 
-/** Python sorts str keys by code point; JS's default sort uses UTF-16 units. */
+/**
+ * Python sorts str keys by code point; JS's default sort uses UTF-16 units. The
+ * two orders differ only where a surrogate pair is involved, so the default sort
+ * is used when no key holds one (the common case, and much cheaper).
+ */
+function sortKeys(keys: string[]): string[] {
+  return keys.some((k) => SURROGATE.test(k)) ? keys.sort(byCodePoint) : keys.sort();
+}
+
 function byCodePoint(a: string, b: string): number {
   const x = Array.from(a, (ch) => ch.codePointAt(0)!);
   const y = Array.from(b, (ch) => ch.codePointAt(0)!);
@@ -62,7 +75,7 @@ export function pyJsonStringify(value: unknown): string {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) throw unsupported('a non-plain object');
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort(byCodePoint);
+      const keys = sortKeys(Object.keys(obj));
       return `{${keys.map((k) => `${quote(k)}:${pyJsonStringify(obj[k])}`).join(',')}}`;
     }
     default:
@@ -86,11 +99,31 @@ function signedValue(fields: ControlFields, key: string): string | bigint | null
   return v;
 }
 
+/** `"key":` prefixes in sorted order for one attribute list: most controls share the same list. */
+const keyOrders = new Map<string, { keys: string[]; prefixes: string[] }>();
+const KEY_ORDERS_MAX = 64;
+
+function keyOrder(attrs: readonly string[]): { keys: string[]; prefixes: string[] } {
+  const id = JSON.stringify(attrs);
+  let order = keyOrders.get(id);
+  if (!order) {
+    const keys = sortKeys([...new Set(attrs)]); // a repeated name is one JSON key, as in a dict
+    order = { keys, prefixes: keys.map((k) => `${quote(k)}:`) };
+    if (keyOrders.size >= KEY_ORDERS_MAX) keyOrders.clear();
+    keyOrders.set(id, order);
+  }
+  return order;
+}
+
 /** W-E2: the exact bytes (as a string) covered by a control's `signature`. */
 export function signedAttributesJson(fields: ControlFields, attrs: readonly string[]): string {
-  const obj: Record<string, string | bigint | null> = Object.create(null); // no __proto__ surprises
-  for (const a of attrs) obj[a] = signedValue(fields, a);
-  return pyJsonStringify(obj);
+  const { keys, prefixes } = keyOrder(attrs);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    if (i > 0) out += ',';
+    out += prefixes[i]! + pyJsonStringify(signedValue(fields, keys[i]!));
+  }
+  return out + '}';
 }
 
 /** W-D1: the content of WAPT/manifest.sha256 for these [path, sha256-hex] pairs, in the order given. */

@@ -3,7 +3,7 @@
 // the RUNNING leftover (ERROR, ERR_INTERRUPTED) and the following upgrade finishes the job.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanupPki } from '../helpers/pki.js';
@@ -13,7 +13,7 @@ let w: AgentEnv;
 let tmp: string;
 
 /** install() writes `<name>.started` (holding its pid), waits for `<name>.go` when asked, then `<name>.done`. */
-const gated = (name: string) => `import { existsSync } from 'node:fs';
+const gated = (name: string) => `import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 export async function install(h) {
   await writeFile(h.targetPath('/${name}.started'), String(process.pid));
@@ -22,6 +22,27 @@ export async function install(h) {
 }
 export async function uninstall(h) {}
 `;
+
+/** install() starts a long `sleep` in its process group, records its pid, then waits for ever. */
+const spawnsSleeper = (name: string) => `import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+export async function install(h) {
+  const sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
+  await writeFile(h.targetPath('/${name}.sleeper'), String(sleeper.pid));
+  await new Promise(() => {});
+}
+export async function uninstall(h) {}
+`;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // a zombie still answers kill(0); it is dead for our purpose
+  return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
 
 beforeAll(async () => {
   // 1 MiB/s: the 3 MiB package below takes ~3 s to download, long enough to kill mid-way
@@ -37,6 +58,7 @@ beforeAll(async () => {
     { name: 'tis-bigdl', setup: gated('tis-bigdl'), files: { 'payload.bin': randomBytes(3 * 1024 * 1024) } },
     { name: 'tis-many', setup: gated('tis-many'), files: many },
     { name: 'tis-db', setup: gated('tis-db') },
+    { name: 'tis-orphan', setup: spawnsSleeper('tis-orphan') },
   );
   expect((await w.run(['update'])).code).toBe(0);
 });
@@ -96,6 +118,21 @@ test('kill -9 during the hook: RUNNING leftover is reported, marked ERR_INTERRUP
   expect(await readdir(tmp)).toEqual([]); // the killed run's temp dir was swept
 });
 
+test('kill -9 during the hook: what the hook started outlives wapt-get, and the next run kills that process group', async () => {
+  const child = w.spawn(['install', 'tis-orphan'], env());
+  await waitForFile(at('tis-orphan.sleeper'));
+  await killNow(child);
+  const sleeper = Number(await readFile(at('tis-orphan.sleeper'), 'utf8'));
+  expect(alive(sleeper)).toBe(true);
+
+  const next = await w.run(['forget', 'tis-orphan'], { env: env() });
+  expect(next.code).toBe(0);
+  expect(next.stderr).toMatch(/killed the setup hook \(process group \d+\) left running by a killed run/);
+  expect(alive(sleeper)).toBe(false);
+  expect(await row('tis-orphan')).toBeUndefined();
+  expect(await readdir(tmp)).toEqual([]);
+});
+
 test('kill -9 during the download: nothing recorded, the next run resumes the .part and installs', async () => {
   await writeFile(at('tis-bigdl.go'), '');
   const child = w.spawn(['install', 'tis-bigdl'], env());
@@ -145,7 +182,7 @@ test('kill -9 at staggered moments (DB writes included): the DB always opens and
   const up = await w.run(['install', '--force', 'tis-db'], { json: true, env: env() });
   expect(up.code).toBe(0);
   expect(await row('tis-db')).toMatchObject({ install_status: 'OK', pid: null });
-});
+}, 180_000);
 
 test('two concurrent runs: the second waits, then fails LOCK_BUSY (exit 5) with --lock-timeout 1', async () => {
   const first = w.spawn(['install', 'tis-first'], env());

@@ -25,6 +25,8 @@ export interface RunHookOptions {
   killGraceMs?: number;
   /** Characters of output kept; default 1 MiB. */
   maxOutput?: number;
+  /** Called with the hook's pid (= its process group) once it is spawned. */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface HookOutcome {
@@ -51,6 +53,7 @@ export function runHook(opts: RunHookOptions): Promise<HookOutcome> {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
   const output = new Tail(opts.maxOutput ?? 1 << 20);
   const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr'): void => {
     const dec = new StringDecoder('utf8');

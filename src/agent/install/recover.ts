@@ -1,7 +1,7 @@
 // Crash recovery: a run killed mid-install leaves its row RUNNING (or DOWNLOAD) with its
 // pid. The next run marks such rows ERROR (ERR_INTERRUPTED) so `upgrade` retries them;
 // rows owned by a live process are another run's business and are left alone.
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isPidAlive } from '../lock.js';
@@ -40,13 +40,46 @@ export async function recoverInterrupted(db: WaptDb, isAlive: (pid: number) => b
 /** Per-package temp dirs are `<tmp>/wapt-get-pkg-<pid>-XXXXXX`. */
 export const TEMP_PREFIX = 'wapt-get-pkg-';
 
-/** Removes temp dirs of runs that are gone (a kill -9 skips every `finally`). Returns them. */
-export async function sweepStaleTempDirs(tmpRoot = os.tmpdir(), isAlive: (pid: number) => boolean = isPidAlive): Promise<string[]> {
+/** The hook's process group id, written into the run's temp dir while a hook runs. */
+export const HOOK_PGID_FILE = '.hook-pgid';
+
+/**
+ * Kills the process group of a hook whose wapt-get run was killed: hooks run in their
+ * own group, so what they started (an installer, a `sleep`) outlives wapt-get. The group
+ * is ours when its leader is still our hook child, or is gone or a zombie (Linux never
+ * hands out a pid that is still some group's id); a leader that is another program
+ * means the pid was recycled, and nothing is touched.
+ */
+async function killOrphanHook(dir: string): Promise<number | null> {
+  const pgid = Number((await readFile(path.join(dir, HOOK_PGID_FILE), 'utf8').catch(() => '')).trim());
+  if (!Number.isInteger(pgid) || pgid <= 1) return null;
+  const stat = await readFile(`/proc/${pgid}/stat`, 'utf8').catch(() => null);
+  const zombie = stat !== null && /\) Z /.test(stat);
+  if (stat !== null && !zombie) {
+    const cmdline = await readFile(`/proc/${pgid}/cmdline`, 'utf8').catch(() => '');
+    if (!/hooks[\\/]child/.test(cmdline)) return null;
+  }
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return pgid;
+  } catch {
+    return null; // ESRCH: the whole group is already gone
+  }
+}
+
+/** Removes temp dirs of runs that are gone (a kill -9 skips every `finally`) and their orphaned hooks. */
+export async function sweepStaleTempDirs(
+  tmpRoot = os.tmpdir(),
+  isAlive: (pid: number) => boolean = isPidAlive,
+  onKilled?: (pgid: number, dir: string) => void,
+): Promise<string[]> {
   const names = await readdir(tmpRoot).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const n of names) {
     const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(n);
     if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    const killed = await killOrphanHook(path.join(tmpRoot, n));
+    if (killed !== null) onKilled?.(killed, path.join(tmpRoot, n));
     await rm(path.join(tmpRoot, n), { recursive: true, force: true }).catch(() => undefined);
     removed.push(path.join(tmpRoot, n));
   }

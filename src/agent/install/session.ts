@@ -66,7 +66,8 @@ export async function withRuntime<T>(
     let leftovers: Leftover[] = [];
     if (opts.write) {
       leftovers = await recoverInterrupted(rt.db);
-      for (const d of await sweepStaleTempDirs()) io.log.debug(`removed ${d}, left by a killed run`);
+      const onKilled = (pgid: number, dir: string) => io.log.warn(`killed the setup hook (process group ${pgid}) left running by a killed run (${dir})`);
+      for (const d of await sweepStaleTempDirs(undefined, undefined, onKilled)) io.log.debug(`removed ${d}, left by a killed run`);
       for (const l of leftovers) {
         io.log.warn(`${l.package} ${l.version} was left ${l.status} by a killed run (pid ${l.pid ?? '?'}); marked ERROR (ERR_INTERRUPTED), upgrade will retry it`);
       }

@@ -3,6 +3,7 @@
 //   setup.mjs install() in a child with a timeout → row OK (or ERROR + code + output).
 // The row is durable before any package code runs, so a kill -9 at any point leaves
 // either the previous state or a RUNNING row that the next run resolves (recover.ts).
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { PackageZip, extractPackage, field, type VerifiedPackage } from '../../p
 import type { InstalledInput, WaptDb } from '../db/index.js';
 import { assertRunnable, runHook, setupKind } from '../hooks/runner.js';
 import type { PlanStep } from '../resolver/index.js';
-import { TEMP_PREFIX } from './recover.js';
+import { HOOK_PGID_FILE, TEMP_PREFIX } from './recover.js';
 import { assertFreeSpace } from './rights.js';
 
 export interface TransactionDeps {
@@ -148,6 +149,9 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
         timeoutMs: deps.timeoutMs,
         onOutput: deps.onOutput,
         killGraceMs: deps.killGraceMs,
+        // A kill -9 of this run skips every cleanup: leave the hook's process group where
+        // the next run's sweep finds it, so an orphaned hook does not run on for ever.
+        onSpawn: (pid) => writeFileSync(path.join(tmp!, HOOK_PGID_FILE), String(pid)),
       });
       output = outcome.output;
       uninstall = outcome.persistent;

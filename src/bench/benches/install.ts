@@ -89,7 +89,7 @@ export async function benchInstall(ctx: BenchContext): Promise<Row[]> {
     await rm(peerFile, { force: true });
     return [
       row({ bench: 'install-1g', label: `${name}, wapt-get install`, ours: ours.seconds, bytes: size, peerLabel: 'curl + openssl dgst + unzip', peer: peer.seconds, target: { kind: 'ratio', min: 1 / 1.3 }, runs: runsText(ours), note: 'ours also verifies signatures and runs setup.mjs, which copies files/ to the target (a second write of the payload)' }),
-      row({ bench: 'install-1g', label: `rss ${name}, wapt-get install`, ours: rss, unit: 'MB', target: { kind: 'max', value: 150, unit: 'MB' }, runs: runsText(ours), note: `largest single process (CLI or hook child), ${rssHow}` }),
+      row({ bench: 'install-1g', label: `rss ${name}, wapt-get install`, ours: rss, unit: 'MB', target: { kind: 'max', value: 150, unit: 'MB' }, runs: ours.runs > 1 ? `max of ${ours.runs}` : '1 run', note: `largest single process (CLI or hook child), ${rssHow}` }),
     ];
   } finally {
     await server.stop();
