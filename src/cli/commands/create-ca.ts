@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
+import { NEW_KEY_OPTIONS } from '../key-options.js';
 
 export const command: CommandSpec = {
   name: 'create-ca',
@@ -9,12 +10,7 @@ export const command: CommandSpec = {
   options: [
     { flags: '--cn <name>', description: 'common name of the CA, e.g. "Example Corp WAPT CA" (required)' },
     { flags: '--out-dir <dir>', description: 'directory to write <name>.pem (key, mode 0600) and <name>.crt into (required)' },
-    { flags: '--organization <org>', description: 'organization (O=) of the subject' },
-    { flags: '--days <n>', description: 'validity in days', default: '3650' },
-    { flags: '--key-size <bits>', description: 'RSA key size: 2048, 3072 or 4096', default: '2048' },
-    { flags: '--password-file <file>', description: 'file holding the new key password (else $WAPT_KEY_PASSWORD, else a prompt on a TTY)' },
-    { flags: '--no-password', description: 'write the key UNENCRYPTED (throw-away keys for tests and demos only)' },
-    { flags: '--force', description: 'replace an existing key and certificate of the same name' },
+    ...NEW_KEY_OPTIONS,
   ],
   help: `
 Copy <name>.crt into the clients' trusted directory (ssl/); keep <name>.pem offline.

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
+import { NEW_KEY_OPTIONS } from '../key-options.js';
 
 export const command: CommandSpec = {
   name: 'create-keycert',
@@ -13,12 +14,7 @@ export const command: CommandSpec = {
     { flags: '--ca-cert <file>', description: 'CA certificate that issues this one (with --ca-key); else self-signed' },
     { flags: '--ca-key <file>', description: 'private key of --ca-cert' },
     { flags: '--ca-password-file <file>', description: 'file holding the CA key password (else $WAPT_CA_PASSWORD, else a prompt on a TTY)' },
-    { flags: '--organization <org>', description: 'organization (O=) of the subject' },
-    { flags: '--days <n>', description: 'validity in days', default: '3650' },
-    { flags: '--key-size <bits>', description: 'RSA key size: 2048, 3072 or 4096', default: '2048' },
-    { flags: '--password-file <file>', description: 'file holding the new key password (else $WAPT_KEY_PASSWORD, else a prompt on a TTY)' },
-    { flags: '--no-password', description: 'write the key UNENCRYPTED (throw-away keys for tests and demos only)' },
-    { flags: '--force', description: 'replace an existing key and certificate of the same name' },
+    ...NEW_KEY_OPTIONS,
   ],
   help: `
 Examples:
