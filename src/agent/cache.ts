@@ -6,13 +6,11 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WaptError, asWaptError } from '../errors.js';
 import type { TrustStore } from '../crypto/index.js';
-import { hashFile } from '../package/hash-stream.js';
-import { verifyPackage, type VerifiedPackage } from '../package/verify.js';
 import type { HttpClient } from '../repo/http/index.js';
 import type { Candidate } from './resolver/types.js';
 import type { AgentRuntime } from './runtime.js';
-import { field } from '../package/control.js';
 import { isSafeFilename, memberUrl } from './update/index.js';
+import { hashFile, verifyPackage, field, type VerifiedPackage } from '../package/index.js';
 
 export interface Expected {
   package?: string;

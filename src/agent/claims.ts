@@ -3,7 +3,7 @@
 // inventory data and server actions. Pure: keys and certificates come in as objects.
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { certificateToPem, fingerprintSha256, signSha256 } from '../crypto/index.js';
-import { pyJsonStringify } from '../package/pyjson.js';
+import { pyJsonStringify } from '../package/index.js';
 
 /** §10: always appended to the signed attribute list (a JSON list, not a CSV string). */
 export const CLAIM_SIGNATURE_ATTRIBUTES = ['signed_attributes', 'signer', 'signature_date', 'signer_certificate'] as const;

@@ -5,7 +5,6 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { WaptError } from '../../errors.js';
-import { parseControl } from '../../package/control.js';
 import type { RepoConfig } from '../config.js';
 import { fetchVerifiedPackage } from '../cache.js';
 import { hostEnvironment, type EnvironmentOverrides } from '../environment.js';
@@ -13,6 +12,7 @@ import { resolve, type Candidate } from '../resolver/index.js';
 import type { AgentRuntime } from '../runtime.js';
 import { fetchIndex, memberUrl, readAndVerify, sourceForUrl, type RejectedEntry } from '../update/index.js';
 import { writeTar, type TarFile } from './tar.js';
+import { parseControl } from '../../package/index.js';
 
 export interface CreateBundleOptions {
   out: string;

@@ -1,10 +1,8 @@
 // The available entries indexed once by name, sorted best first, with per-entry caches
 // (parsed version, eligibility, depends/conflicts). Pure; built once per (list, env).
-import { field } from '../../package/control.js';
-import { parseRequirementList, satisfies, type Requirement } from '../../package/requirement.js';
-import { compareVersions, parseVersion, type WaptVersion } from '../../package/version.js';
 import { eligible, list, meetsRestrictions } from './filters.js';
 import type { Candidate, Eligibility, Environment } from './types.js';
+import { field, parseRequirementList, satisfies, compareVersions, parseVersion, type Requirement, type WaptVersion } from '../../package/index.js';
 
 /** Why one entry sorts before an equal-version one (for explain()). */
 export type TieBreak = 'host preference' | 'signature_date' | 'repository priority' | 'none';

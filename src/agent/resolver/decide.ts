@@ -1,10 +1,9 @@
 // One decision per package name: keep what is installed, install, upgrade or reinstall.
-import { field } from '../../package/control.js';
-import { parseRequirementList, type Requirement } from '../../package/requirement.js';
 import { isNewer, versionSatisfies, type Catalog } from './catalog.js';
 import { isClientTooOld } from './filters.js';
 import { heldError, showChain, unsatisfiable, type Constraint } from './messages.js';
 import type { Candidate, InstalledPkg } from './types.js';
+import { field, parseRequirementList, type Requirement } from '../../package/index.js';
 
 /** How a name entered the plan: a request, a host package (W-F4), an installed package being upgraded, a dependency. */
 export interface Origin {

@@ -1,8 +1,6 @@
 // W-C4: which index entries this host may install, and why not. Pure.
-import { field } from '../../package/control.js';
-import type { Requirement } from '../../package/requirement.js';
-import { compareSoft, parseVersion } from '../../package/version.js';
 import type { Candidate, Eligibility, Environment } from './types.js';
+import { field, compareSoft, parseVersion, type Requirement } from '../../package/index.js';
 
 const OK: Eligibility = { ok: true };
 const no = (reason: string): Eligibility => ({ ok: false, reason });

@@ -1,10 +1,9 @@
 // Readable errors of the resolver: one block that shows the chain of requirements and
 // every available version with the reason it was not taken.
 import { WaptError } from '../../errors.js';
-import { field } from '../../package/control.js';
-import type { Requirement } from '../../package/requirement.js';
 import type { Catalog } from './catalog.js';
 import { isClientTooOld } from './filters.js';
+import { field, type Requirement } from '../../package/index.js';
 
 /** A requirement on a name plus how the plan came to need it: ['required by X', 'requested']. */
 export interface Constraint {

@@ -1,7 +1,7 @@
 // Execution order of a plan: removals first (dependents before what they depend on), then
 // installs with dependencies before dependents; independent steps by control priority, then name.
-import { field } from '../../package/control.js';
 import type { PlanStep } from './types.js';
+import { field } from '../../package/index.js';
 
 /**
  * `priority` is free text in WAPT (W-C2, default `optional`); we rank the Debian-like

@@ -1,13 +1,13 @@
 // install / upgrade plans: walk the roots, learn constraints, re-run until every constraint
 // on every name holds, then sort the decisions into WAPT's plan categories (W-G2).
 import { WaptError } from '../../errors.js';
-import { parseRequirement } from '../../package/requirement.js';
 import { versionSatisfies, type Catalog } from './catalog.js';
 import { installedDepends, needsRetry, rollback, type Context, type Decision, type Origin, type PassState } from './decide.js';
 import { nameOnly, showChain, unsatisfiable, type Constraint } from './messages.js';
 import { orderPlan } from './order.js';
 import type { InstalledPkg, Plan, PlanStep, ResolveRequest } from './types.js';
 import { Restart, visit } from './visit.js';
+import { parseRequirement } from '../../package/index.js';
 
 interface Root {
   name: string;

@@ -1,8 +1,7 @@
 // Read-only questions about the index: best entry, why it is chosen, what can be upgraded.
-import { field } from '../../package/control.js';
-import type { Requirement } from '../../package/requirement.js';
 import { catalogFor, isNewer } from './catalog.js';
 import type { Candidate, Environment, InstalledPkg } from './types.js';
+import { field, type Requirement } from '../../package/index.js';
 
 /** Highest W-B4 version that is eligible (W-C4) and satisfies every requirement; ties per Catalog.compare. */
 export function chooseBest(name: string, reqs: Requirement[], available: Candidate[], env: Environment): Candidate | null {

@@ -2,12 +2,12 @@
 // removed; installed packages that depend on them stay and are named in `warnings`, and
 // packages that were pulled in only by them are named too (they may now be unused).
 import { WaptError } from '../../errors.js';
-import { parseRequirement } from '../../package/requirement.js';
 import { versionSatisfies, type Catalog } from './catalog.js';
 import { installedDepends } from './decide.js';
 import { heldError } from './messages.js';
 import { orderPlan } from './order.js';
 import type { InstalledPkg, Plan, PlanStep, ResolveRequest } from './types.js';
+import { parseRequirement } from '../../package/index.js';
 
 export function planRemove(req: ResolveRequest, cat: Catalog, installedList: InstalledPkg[]): Plan {
   const plan: Plan = { install: [], upgrade: [], additional: [], remove: [], skipped: [], unavailable: [], held: [], warnings: [], order: [] };

@@ -1,5 +1,5 @@
+import type { ControlFields } from '../../package/index.js';
 // Data shapes of the resolver (objects in, plan out; no I/O anywhere in this directory).
-import type { ControlFields } from '../../package/control.js';
 
 /** One index entry (W-F1) as offered by one repository. */
 export interface Candidate {
