@@ -3,8 +3,8 @@
 // forgets a host by deleting its file — no restart needed.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { SignedClaim } from '../../agent/claims.js';
-import { atomicWriteFile } from '../../agent/db/files.js';
+import type { SignedClaim } from '../../agent/index.js';
+import { atomicWriteFile } from '../../agent/index.js';
 
 export interface HostRecord {
   host_uuid: string;
