@@ -56,3 +56,16 @@ export function availableCandidates(
 ): Candidate[] {
   return toCandidates(db.available.all(), priorityFromRepos(repos), onWarning);
 }
+
+/**
+ * The candidates named `names` only: what `upgradable` needs for the installed packages,
+ * without reading and parsing every row of a 10,000-entry index.
+ */
+export function candidatesFor(
+  db: { available: { forPackages(names: Iterable<string>): AvailableRow[] } },
+  names: Iterable<string>,
+  repos: readonly { name: string; priority: number }[],
+  onWarning?: (m: string) => void,
+): Candidate[] {
+  return toCandidates(db.available.forPackages(names), priorityFromRepos(repos), onWarning);
+}

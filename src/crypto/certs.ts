@@ -1,9 +1,11 @@
 // X.509 certificates. node:crypto's X509Certificate is the in-memory type
-// everywhere (fast, synchronous); @peculiar/x509 only builds new certificates.
+// everywhere (fast, synchronous); @peculiar/x509 only builds new certificates and
+// is loaded only then (loadX509), never to read one on a hot path.
 import { X509Certificate, createHash, randomBytes, webcrypto, type KeyObject } from 'node:crypto';
 import { WaptError } from '../errors.js';
 import type * as X509 from '@peculiar/x509';
-import { x509 } from './x509-lib.js';
+import { certificateCommonNames } from './der-names.js';
+import { loadX509 } from './x509-lib.js';
 
 const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
 export const OID_CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -54,6 +56,7 @@ export interface IssueOptions {
 export async function issueCertificate(opts: IssueOptions): Promise<X509Certificate> {
   const signer = opts.issuer?.privateKey ?? opts.privateKey;
   if (!signer) throw new WaptError('INTERNAL', 'issueCertificate: a self-signed certificate needs the subject privateKey');
+  const x509 = loadX509();
   const subject = nameOf(opts.commonName, opts.organization);
   const parsedIssuer = opts.issuer ? new x509.X509Certificate(opts.issuer.cert.raw) : undefined;
   const issuerName = parsedIssuer ? parsedIssuer.subjectName : subject;
@@ -82,6 +85,7 @@ export async function issueCertificate(opts: IssueOptions): Promise<X509Certific
 }
 
 async function caExtensions(publicKey: KeyObject): Promise<X509.Extension[]> {
+  const x509 = loadX509();
   return [
     new x509.BasicConstraintsExtension(true, undefined, true),
     new x509.KeyUsagesExtension(
@@ -104,7 +108,7 @@ interface BuildParams {
 }
 
 async function build(p: BuildParams): Promise<X509Certificate> {
-  const cert = await x509.X509CertificateGenerator.create({
+  const cert = await loadX509().X509CertificateGenerator.create({
     serialNumber: p.serial ?? randomSerial(),
     subject: p.subject,
     issuer: p.issuer ?? p.subject,
@@ -122,7 +126,7 @@ async function build(p: BuildParams): Promise<X509Certificate> {
 function nameOf(commonName: string, organization?: string): X509.Name {
   if (!commonName.trim()) throw new WaptError('USAGE', 'a certificate needs a non-empty common name');
   const cn = { CN: [{ utf8String: commonName }] };
-  return new x509.Name(organization ? [{ O: [{ utf8String: organization }] }, cn] : [cn]);
+  return new (loadX509().Name)(organization ? [{ O: [{ utf8String: organization }] }, cn] : [cn]);
 }
 
 function validity(days = 3650, notBefore?: Date, notAfter?: Date): { notBefore: Date; notAfter: Date } {
@@ -184,12 +188,16 @@ export function fingerprintSha256(cert: X509Certificate): string {
 
 const names = new WeakMap<X509Certificate, { subject: string; issuer: string }>();
 
-// Node's subject string escapes special characters (\, \+ …); read the DER instead.
+// Node's subject string escapes special characters (\, \+ …); read the DER instead
+// (der-names.ts; the library only for string types it does not decode).
 function cnsOf(cert: X509Certificate): { subject: string; issuer: string } {
   let n = names.get(cert);
   if (!n) {
-    const p = new x509.X509Certificate(cert.raw);
-    n = { subject: p.subjectName.getField('CN').at(-1) ?? '', issuer: p.issuerName.getField('CN').at(-1) ?? '' };
+    n = certificateCommonNames(cert.raw);
+    if (!n) {
+      const p = new (loadX509().X509Certificate)(cert.raw);
+      n = { subject: p.subjectName.getField('CN').at(-1) ?? '', issuer: p.issuerName.getField('CN').at(-1) ?? '' };
+    }
     names.set(cert, n);
   }
   return n;
@@ -222,7 +230,7 @@ export function validityOf(cert: X509Certificate): { notBefore: Date; notAfter: 
   if (!d) {
     d = { notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo) };
     if (Number.isNaN(d.notBefore.getTime()) || Number.isNaN(d.notAfter.getTime())) {
-      const p = new x509.X509Certificate(cert.raw);
+      const p = new (loadX509().X509Certificate)(cert.raw);
       d = { notBefore: p.notBefore, notAfter: p.notAfter };
     }
     dates.set(cert, d);

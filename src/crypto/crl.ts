@@ -1,9 +1,10 @@
-// X3: certificate revocation lists. @peculiar/x509 parses them; the signature is
+// X3: certificate revocation lists. @peculiar/x509 parses them (loaded only when a
+// CRL is actually parsed or matched, see x509-lib.ts); the signature is
 // checked synchronously with node:crypto over the exact tbsCertList bytes, so
 // TrustStore.verifyChain can stay synchronous.
 import { verify, type KeyObject } from 'node:crypto';
 import { WaptError } from '../errors.js';
-import { x509 } from './x509-lib.js';
+import { loadX509 } from './x509-lib.js';
 
 export interface ParsedCrl {
   /** Where it came from (file path or "crl #n"), for messages. */
@@ -38,7 +39,7 @@ export function parseCrls(data: Buffer, source: string): ParsedCrl[] {
 
 function parseOne(der: Buffer, source: string): ParsedCrl {
   try {
-    const crl = new x509.X509Crl(der);
+    const crl = new (loadX509().X509Crl)(der);
     const revoked = new Map<string, Date>();
     for (const e of crl.entries) revoked.set(normalizeSerial(e.serialNumber), e.revocationDate);
     return {
@@ -73,7 +74,7 @@ export function normalizeSerial(hex: string): string {
 
 /** Canonical form of a DER Name, comparable with ParsedCrl.issuerKey. */
 export function nameKey(derCert: Buffer): string {
-  return new x509.X509Certificate(derCert).subjectName.toString();
+  return new (loadX509().X509Certificate)(derCert).subjectName.toString();
 }
 
 function hashName(algorithm: unknown): string | undefined {

@@ -168,6 +168,7 @@ export class TrustStore {
 
   /** CRLs naming `issuer` whose signature verifies with its key; others are ignored with a warning. */
   private crlsOf(issuer: X509Certificate): ParsedCrl[] {
+    if (this.crls.length === 0) return []; // nameKey would load @peculiar/x509 for nothing
     const name = this.nameKeyOf(issuer);
     const fp = fingerprintSha256(issuer);
     return this.crls.filter((crl) => {
@@ -208,6 +209,8 @@ function validAt(cert: X509Certificate, at: Date): boolean {
 function checkDates(chain: X509Certificate[], at: Date): void {
   chain.forEach((cert, i) => {
     const { notBefore, notAfter } = validityOf(cert);
+    // Runs for every index entry: the message and detail are built only on failure.
+    if (notBefore <= at && at <= notAfter) return;
     const role = i === 0 ? 'signer' : i === chain.length - 1 ? 'trusted CA' : 'intermediate';
     const span = `valid from ${notBefore.toISOString()} to ${notAfter.toISOString()}`;
     const detail = { role, commonName: commonName(cert), fingerprint: fingerprintSha256(cert), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };

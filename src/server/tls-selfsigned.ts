@@ -5,7 +5,7 @@ import { X509Certificate as NodeX509, createHash, createPrivateKey, webcrypto } 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { x509 } from '../crypto/x509-lib.js'; // loads @peculiar/x509 behind its Reflect shim
+import { loadX509 } from '../crypto/x509-lib.js'; // @peculiar/x509 behind its Reflect shim, loaded on first use
 
 export interface SelfSignedTls {
   certPath: string;
@@ -48,6 +48,7 @@ export async function ensureSelfSignedTls(dir: string): Promise<SelfSignedTls> {
   if (existing) return { certPath, keyPath, fingerprintSha256: fingerprint(existing) };
 
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const x509 = loadX509(); // only when a new pair must be made: reusing one never loads it
   const crypto = webcrypto;
   const alg = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
   const keys = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);

@@ -13,8 +13,13 @@ const COLUMNS = [
   'conflicts', 'priority', 'description',
 ] as const satisfies readonly (keyof AvailableRow)[];
 
-const INSERT = `INSERT INTO available (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})`;
+// The control text (~2 KB a row, most of the bytes) is bound as UTF-8 bytes and cast
+// back to TEXT by SQLite (the DB encoding is UTF-8): sql.js encodes a bound string
+// with a JavaScript loop, three passes per value; Buffer.from does it natively. The
+// stored value is the same TEXT either way.
+const INSERT = `INSERT INTO available (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => (c === 'control' ? 'CAST(? AS TEXT)' : '?')).join(', ')})`;
 const SELECT = `SELECT ${COLUMNS.join(', ')} FROM available`;
+const IN_CHUNK = 500;
 
 function fromSql(r: Record<string, SqlValue>): AvailableRow {
   return {
@@ -43,7 +48,7 @@ function toSql(repo: string, e: AvailableInput): (SqlValue | undefined)[] {
   return [
     repo, e.package, e.version, e.architecture ?? 'all', e.maturity ?? '', e.locale ?? '',
     e.section ?? 'base', e.filename, e.size ?? null, e.md5sum ?? null, e.sha256 ?? null,
-    e.signer_fingerprint ?? null, e.signature_date ?? null, e.control, e.depends ?? '',
+    e.signer_fingerprint ?? null, e.signature_date ?? null, Buffer.from(e.control, 'utf8'), e.depends ?? '',
     e.conflicts ?? '', e.priority ?? 'optional', e.description ?? '',
   ];
 }
@@ -73,6 +78,22 @@ export class AvailableTable {
   /** Every entry named `name`, across repositories (the resolver picks the version). */
   forPackage(name: string): AvailableRow[] {
     return queryAll(this.db, `${SELECT} WHERE package = ? ORDER BY repo, id`, [name]).map(fromSql);
+  }
+
+  /**
+   * Every entry of any of `names` (e.g. the installed ones, to find upgrades without
+   * reading the whole index). Rows of one name come in the order of forPackage().
+   */
+  forPackages(names: Iterable<string>): AvailableRow[] {
+    const unique = [...new Set(names)];
+    const out: AvailableRow[] = [];
+    // Chunks stay far below SQLite's bound-parameter limit.
+    for (let i = 0; i < unique.length; i += IN_CHUNK) {
+      const chunk = unique.slice(i, i + IN_CHUNK);
+      const sql = `${SELECT} WHERE package IN (${chunk.map(() => '?').join(', ')}) ORDER BY package, repo, id`;
+      for (const r of queryAll(this.db, sql, chunk)) out.push(fromSql(r));
+    }
+    return out;
   }
 
   all(): AvailableRow[] {

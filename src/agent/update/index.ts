@@ -2,7 +2,7 @@
 // package (W-F4). One repository failing never touches the others' state.
 import { WaptError } from '../../errors.js';
 import type { AgentRuntime } from '../runtime.js';
-import { priorityFromRepos, toCandidates, toInstalledPkg } from '../candidates.js';
+import { candidatesFor, toInstalledPkg } from '../candidates.js';
 import { hostEnvironment } from '../environment.js';
 import { upgradable } from '../resolver/index.js';
 import { HOST_REPO, updateHostPackage } from './host.js';
@@ -31,8 +31,9 @@ export interface UpdateOptions {
 
 /** Totals over the DB as it is now (also after a bundle import). */
 export function summarize(rt: AgentRuntime, repos: RepoUpdateResult[], now = new Date()): UpdateSummary {
-  const cands = toCandidates(rt.db.available.all(), priorityFromRepos(rt.config.repos), (m) => rt.log.warn(m));
   const installed = rt.db.installed.list().map(toInstalledPkg);
+  // Only the entries of installed names can be upgrades (W-G2): a few rows, not the whole index.
+  const cands = candidatesFor(rt.db, installed.map((p) => p.package), rt.config.repos, (m) => rt.log.warn(m));
   const up = upgradable(cands, installed, hostEnvironment(rt.config, { now }));
   return {
     repos,
