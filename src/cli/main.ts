@@ -1,5 +1,5 @@
 // Process entry used by bin/wapt-get.
-import { commands } from './commands/index.js';
+import { loadCommands } from './commands/index.js';
 import { runProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -10,6 +10,7 @@ export async function main(argv: string[]): Promise<void> {
       throw err;
     });
   }
+  const commands = await loadCommands(argv.slice(2));
   const code = await runProgram(argv, commands, {
     env: process.env,
     cwd: process.cwd(),

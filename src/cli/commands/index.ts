@@ -1,65 +1,67 @@
-// The list of verbs; program.ts builds commander from it.
+// The list of verbs. Each verb's module is loaded only when that verb runs (or for
+// help, which lists them all), so start-up does not pay for thirty modules it will
+// not use. test/cli/commands-index.test.ts checks these names against the modules.
 import type { CommandSpec } from '../command.js';
-import { command as buildPackage } from './build-package.js';
-import { command as compareVersions } from './compare-versions.js';
-import { command as createCa } from './create-ca.js';
-import { command as createKeycert } from './create-keycert.js';
-import { command as makeTemplate } from './make-template.js';
-import { command as scanpackages } from './scanpackages.js';
-import { command as serve } from './serve.js';
-import { command as sign } from './sign.js';
-import { command as update } from './update.js';
-import { command as list } from './list.js';
-import { command as search } from './search.js';
-import { command as show } from './show.js';
-import { command as listUpgrade } from './list-upgrade.js';
-import { command as download } from './download.js';
-import { command as bundle } from './bundle.js';
-import { command as verify } from './verify.js';
-import { command as inventory } from './inventory.js';
-import { command as register } from './register.js';
-import { command as updateStatus } from './update-status.js';
-import { command as install } from './install.js';
-import { command as upgrade } from './upgrade.js';
-import { command as remove } from './remove.js';
-import { command as forget } from './forget.js';
-import { command as downloadUpgrade } from './download-upgrade.js';
-import { command as clean } from './clean.js';
-import { command as checkUpgrades } from './check-upgrades.js';
-import { command as hold } from './hold.js';
-import { command as unhold } from './unhold.js';
-import { command as audit } from './audit.js';
-import { command as sessionSetup } from './session-setup.js';
 
-export const commands: CommandSpec[] = [
-  createCa,
-  createKeycert,
-  makeTemplate,
-  buildPackage,
-  sign,
-  verify,
-  scanpackages,
-  serve,
-  bundle,
-  update,
-  list,
-  search,
-  show,
-  listUpgrade,
-  download,
-  install,
-  upgrade,
-  remove,
-  forget,
-  downloadUpgrade,
-  clean,
-  checkUpgrades,
-  hold,
-  unhold,
-  audit,
-  sessionSetup,
-  inventory,
-  register,
-  updateStatus,
-  compareVersions,
+export interface CommandEntry {
+  name: string;
+  aliases?: string[];
+  load: () => Promise<CommandSpec>;
+}
+
+export const commandEntries: CommandEntry[] = [
+  { name: 'create-ca', load: async () => (await import('./create-ca.js')).command },
+  { name: 'create-keycert', load: async () => (await import('./create-keycert.js')).command },
+  { name: 'make-template', load: async () => (await import('./make-template.js')).command },
+  { name: 'build-package', load: async () => (await import('./build-package.js')).command },
+  { name: 'sign', aliases: ['sign-package'], load: async () => (await import('./sign.js')).command },
+  { name: 'verify', aliases: ['verify-package'], load: async () => (await import('./verify.js')).command },
+  { name: 'scanpackages', aliases: ['scan-packages'], load: async () => (await import('./scanpackages.js')).command },
+  { name: 'serve', load: async () => (await import('./serve.js')).command },
+  { name: 'bundle', load: async () => (await import('./bundle.js')).command },
+  { name: 'update', load: async () => (await import('./update.js')).command },
+  { name: 'list', load: async () => (await import('./list.js')).command },
+  { name: 'search', load: async () => (await import('./search.js')).command },
+  { name: 'show', load: async () => (await import('./show.js')).command },
+  { name: 'list-upgrade', load: async () => (await import('./list-upgrade.js')).command },
+  { name: 'download', load: async () => (await import('./download.js')).command },
+  { name: 'install', load: async () => (await import('./install.js')).command },
+  { name: 'upgrade', load: async () => (await import('./upgrade.js')).command },
+  { name: 'remove', aliases: ['uninstall'], load: async () => (await import('./remove.js')).command },
+  { name: 'forget', load: async () => (await import('./forget.js')).command },
+  { name: 'download-upgrade', load: async () => (await import('./download-upgrade.js')).command },
+  { name: 'clean', load: async () => (await import('./clean.js')).command },
+  { name: 'check-upgrades', load: async () => (await import('./check-upgrades.js')).command },
+  { name: 'hold', load: async () => (await import('./hold.js')).command },
+  { name: 'unhold', load: async () => (await import('./unhold.js')).command },
+  { name: 'audit', load: async () => (await import('./audit.js')).command },
+  { name: 'session-setup', load: async () => (await import('./session-setup.js')).command },
+  { name: 'inventory', load: async () => (await import('./inventory.js')).command },
+  { name: 'register', load: async () => (await import('./register.js')).command },
+  { name: 'update-status', load: async () => (await import('./update-status.js')).command },
+  { name: 'compare-versions', load: async () => (await import('./compare-versions.js')).command },
 ];
+
+/** Global options that take a value: their value is not the verb. */
+const VALUE_OPTIONS = new Set(['-c', '--config']);
+
+/** The verb named on the command line, if it is one of ours. */
+export function findEntry(args: string[]): CommandEntry | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (VALUE_OPTIONS.has(a)) {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-')) continue;
+    return commandEntries.find((e) => e.name === a || e.aliases?.includes(a));
+  }
+  return undefined;
+}
+
+/** Only the verb being run; none for --version; every verb otherwise (help, a typo: commander suggests). */
+export async function loadCommands(args: string[]): Promise<CommandSpec[]> {
+  const entry = findEntry(args);
+  if (!entry && args.some((a) => a === '-V' || a === '--version')) return [];
+  return Promise.all((entry ? [entry] : commandEntries).map((e) => e.load()));
+}
