@@ -92,8 +92,12 @@ export interface VerifyControlOptions {
   at?: Date;
 }
 
-/** W-E3 + X4: the control's signature, its signer and the signer's chain to the trust store. */
-export function verifyControlSignature(fields: ControlFields, opts: VerifyControlOptions): VerifiedControl {
+/**
+ * W-E3 + X4 without the chain: which of `certificates` signed these control values.
+ * Only for callers that check the returned signer's chain themselves (scan workers,
+ * which cannot hold a TrustStore); everyone else calls verifyControlSignature.
+ */
+export function findControlSigner(fields: ControlFields, certificates: X509Certificate[]): { signer: X509Certificate; fingerprint: string } {
   const pkg = field(fields, 'package') || '(unnamed)';
   const sigText = field(fields, 'signature');
   if (!sigText) {
@@ -111,8 +115,8 @@ export function verifyControlSignature(fields: ControlFields, opts: VerifyContro
   const blob = signedAttributesJson(fields, attrs);
   const wanted = field(fields, 'signer_fingerprint').toLowerCase();
   const candidates = wanted
-    ? opts.certificates.filter((c) => fingerprintSha256(c) === wanted)
-    : opts.certificates;
+    ? certificates.filter((c) => fingerprintSha256(c) === wanted)
+    : certificates;
   if (wanted && candidates.length === 0) {
     throw new WaptError(
       'SIGNER_UNTRUSTED',
@@ -133,6 +137,12 @@ export function verifyControlSignature(fields: ControlFields, opts: VerifyContro
       detail: { package: pkg },
     });
   }
+  return { signer, fingerprint };
+}
+
+/** W-E3 + X4: the control's signature, its signer and the signer's chain to the trust store. */
+export function verifyControlSignature(fields: ControlFields, opts: VerifyControlOptions): VerifiedControl {
+  const { signer, fingerprint } = findControlSigner(fields, opts.certificates);
   const intermediates = opts.certificates.filter((c) => c !== signer);
   const { chain } = opts.trust.verifyChain(signer, intermediates, { at: opts.at });
   return { signer, fingerprint, chain };

@@ -122,12 +122,22 @@ export interface SerializeControlOptions {
 
 /** W-C1: a space after every "\n" that is followed by a non-whitespace character, as WAPT writes it. */
 function escapeValue(v: string): string {
-  return v.replace(/\n(?=\S)/g, '\n ');
+  return v.includes('\n') ? v.replace(/\n(?=\S)/g, '\n ') : v;
 }
 
+/** `key<padding>: ` for every key seen; an index serialises the same ~47 keys thousands of times. */
+const linePrefixes = new Map<string, string>();
+
 function line(key: string, value: string): string {
-  return `${key.padEnd(18)}: ${escapeValue(value)}`;
+  let prefix = linePrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${key.padEnd(18)}: `;
+    if (linePrefixes.size < 1024) linePrefixes.set(key, prefix);
+  }
+  return prefix + escapeValue(value);
 }
+
+const ALWAYS_WRITTEN = new Set(ALWAYS_WRITTEN_FIELDS);
 
 /**
  * W-C1/W-C2 as WAPT's `ascontrol`: every canonical attribute except `signature` is
@@ -138,7 +148,7 @@ export function serializeControl(fields: ControlFields, opts: SerializeControlOp
   const out: string[] = [];
   for (const key of CANONICAL_ORDER) {
     const value = fields.get(key) ?? FIELD_DEFAULTS[key] ?? '';
-    if (value !== '' || ALWAYS_WRITTEN_FIELDS.includes(key)) out.push(line(key, value));
+    if (value !== '' || ALWAYS_WRITTEN.has(key)) out.push(line(key, value));
   }
   if (opts.withUnknownFields) {
     const known = new Set<string>([...CANONICAL_ORDER, ...INDEX_ONLY_FIELDS]);

@@ -5,7 +5,7 @@ export { parseVersion, compareVersions, compareSoft, type WaptVersion } from './
 export { parseRequirement, parseRequirementList, satisfies, formatRequirement, PACKAGE_NAME_RE, type Requirement, type RequirementOp } from './requirement.js';
 export { packageFilename } from './filename.js';
 export { pyJsonStringify, signedAttributesJson, manifestJson } from './pyjson.js';
-export { signControl, verifyControlSignature, signedAttributeNames, SIGNED_ATTRIBUTES, type VerifiedControl } from './control-signature.js';
+export { signControl, verifyControlSignature, findControlSigner, signedAttributeNames, SIGNED_ATTRIBUTES, type VerifiedControl } from './control-signature.js';
 export * from './manifest.js';
 export { PackageZip, readZipMemberOnce, type ZipMember, type ZipLimits } from './zip-reader.js';
 export { extractPackage, type ExtractOptions } from './zip-extract.js';

@@ -89,39 +89,67 @@ export function pyJsonStringify(value: unknown): string {
  * default (W-C3 for required ones, '' for other canonical ones) and null for the
  * signature attributes and keys WAPT does not know.
  */
+const INTEGER_RE = /^[+-]?[0-9]+$/;
+
 function signedValue(fields: ControlFields, key: string): string | bigint | null {
   const v = fields.get(key);
   if (v === undefined) {
     if ((SIGNATURE_FIELDS as readonly string[]).includes(key) || !CANONICAL_ORDER.includes(key)) return null;
     return FIELD_DEFAULTS[key] ?? '';
   }
-  if (INTEGER_FIELDS.includes(key) && /^[+-]?[0-9]+$/.test(v)) return BigInt(v);
+  if (INTEGER_FIELDS.includes(key) && INTEGER_RE.test(v)) return BigInt(v);
   return v;
 }
 
-/** `"key":` prefixes in sorted order for one attribute list: most controls share the same list. */
-const keyOrders = new Map<string, { keys: string[]; prefixes: string[] }>();
-const KEY_ORDERS_MAX = 64;
+/** One attribute list, ready to serialise: sorted keys with their `"key":` prefix and what an absent key stands for. */
+interface KeyOrder {
+  keys: string[];
+  prefixes: string[];
+  absent: (string | null)[];
+  integer: boolean[];
+}
 
-function keyOrder(attrs: readonly string[]): { keys: string[]; prefixes: string[] } {
+/** Most controls share the same attribute list: its order is computed once (the last one is checked first). */
+const keyOrders = new Map<string, KeyOrder>();
+const KEY_ORDERS_MAX = 64;
+let last: { attrs: string[]; order: KeyOrder } | null = null;
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function keyOrder(attrs: readonly string[]): KeyOrder {
+  if (last && sameList(last.attrs, attrs)) return last.order;
   const id = JSON.stringify(attrs);
   let order = keyOrders.get(id);
   if (!order) {
     const keys = sortKeys([...new Set(attrs)]); // a repeated name is one JSON key, as in a dict
-    order = { keys, prefixes: keys.map((k) => `${quote(k)}:`) };
+    const none = new Map<string, string>(); // fields without the key: signedValue's answer
+    order = {
+      keys,
+      prefixes: keys.map((k) => `${quote(k)}:`),
+      absent: keys.map((k) => signedValue(none, k) as string | null),
+      integer: keys.map((k) => INTEGER_FIELDS.includes(k)),
+    };
     if (keyOrders.size >= KEY_ORDERS_MAX) keyOrders.clear();
     keyOrders.set(id, order);
   }
+  last = { attrs: [...attrs], order };
   return order;
 }
 
 /** W-E2: the exact bytes (as a string) covered by a control's `signature`. */
 export function signedAttributesJson(fields: ControlFields, attrs: readonly string[]): string {
-  const { keys, prefixes } = keyOrder(attrs);
+  const { keys, prefixes, absent, integer } = keyOrder(attrs);
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     if (i > 0) out += ',';
-    out += prefixes[i]! + pyJsonStringify(signedValue(fields, keys[i]!));
+    const v = fields.get(keys[i]!);
+    // Same values as signedValue (W-C5), with the per-key facts looked up once per list.
+    const value = v === undefined ? absent[i]! : integer[i] && INTEGER_RE.test(v) ? BigInt(v) : v;
+    out += prefixes[i]! + pyJsonStringify(value);
   }
   return out + '}';
 }

@@ -60,7 +60,7 @@ export class SmallZip {
     return this.byName.has(name);
   }
 
-  /** The member's bytes, checked against its declared size and CRC-32, as PackageZip.readMember does. */
+  /** The member's bytes, checked against its declared size and CRC-32, as PackageZip.readMember does. May be shared: do not modify. */
   readMember(name: string, maxBytes: number): Buffer {
     const e = this.byName.get(name);
     if (!e) throw zipInvalid(this.path, `it has no member ${name}`, { member: name, missing: true });
@@ -77,18 +77,7 @@ export class SmallZip {
     const start = at + LOCAL_HEADER_MIN + d.readUInt16LE(at + 26) + d.readUInt16LE(at + 28);
     const end = start + member.compressedSize;
     if (end > d.length) throw zipInvalid(this.path, `member ${name}: file data overflows file bounds`, { member: name });
-    let out: Buffer;
-    if (e.method === 8) {
-      try {
-        // One byte past the declared size is enough to tell "too large" apart.
-        out = zlib.inflateRawSync(d.subarray(start, end), { maxOutputLength: size + 1 });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') out = Buffer.alloc(size + 1);
-        else throw zipInvalid(this.path, `member ${name}: ${(err as Error).message}`, { member: name }, err);
-      }
-    } else {
-      out = d.subarray(start, end);
-    }
+    const out = e.method === 8 ? inflateMember(d.subarray(start, end), size, this.path, name) : d.subarray(start, end);
     if (out.length > size) {
       throw new WaptError('ZIP_BOMB', `${this.path}: member ${name} expands beyond its declared size of ${size} bytes`, {
         detail: { file: this.path, member: name, declared: size },
@@ -98,6 +87,38 @@ export class SmallZip {
     if (crc32(out) >>> 0 !== member.crc32) throw zipInvalid(this.path, `member ${name} fails its CRC-32 check`, { member: name });
     return out;
   }
+}
+
+/**
+ * Inflated members by their exact compressed bytes. Inflate is deterministic, so
+ * identical input gives identical output: thousands of packages carry the same
+ * signer certificate, and its inflate (a zlib context each) is then done once.
+ * The caller still checks the size and CRC-32 of what it gets.
+ */
+const inflated = new Map<string, { raw: Buffer; out: Buffer }>();
+const INFLATED_MAX_ENTRIES = 32;
+const INFLATED_MAX_BYTES = 64 * 1024;
+
+function inflateMember(raw: Buffer, size: number, file: string, name: string): Buffer {
+  const memoable = raw.length >= 4 && raw.length <= INFLATED_MAX_BYTES && size <= INFLATED_MAX_BYTES;
+  const key = memoable ? `${raw.length}:${size}:${raw.readUInt32LE(0)}:${raw.readUInt32LE(raw.length - 4)}` : '';
+  if (memoable) {
+    const hit = inflated.get(key);
+    if (hit && hit.raw.equals(raw)) return hit.out;
+  }
+  let out: Buffer;
+  try {
+    // One byte past the declared size is enough to tell "too large" apart.
+    out = zlib.inflateRawSync(raw, { maxOutputLength: size + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return Buffer.alloc(size + 1);
+    throw zipInvalid(file, `member ${name}: ${(err as Error).message}`, { member: name }, err);
+  }
+  if (memoable && out.length === size) {
+    if (inflated.size >= INFLATED_MAX_ENTRIES) inflated.clear();
+    inflated.set(key, { raw: Buffer.from(raw), out });
+  }
+  return out;
 }
 
 /** Finds the end-of-central-directory record as yauzl does (last signature whose comment length fits). */
@@ -207,13 +228,23 @@ function duplicate(file: string, name: string, prev: string): WaptError {
 }
 
 /** The cross-entry rules of zip-reader.ts checkWhole: duplicates (folded), file-vs-directory, total size, overlap. */
+/**
+ * foldMemberName, skipping its NFC pass and per-segment regex for the common
+ * printable-ASCII name with no segment ending in a dot or space (NFC leaves
+ * ASCII alone, and there is nothing to strip): then the fold is just lowercase.
+ */
+function fold(name: string): string {
+  const body = name.endsWith('/') ? name.slice(0, -1) : name;
+  return /^[\x20-\x7e]*$/.test(body) && !/[. ](?:\/|$)/.test(body) ? body.toLowerCase() : foldMemberName(name);
+}
+
 function checkWhole(file: string, fileSize: number, entries: Entry[], maxTotal: number): void {
   const seen = new Map<string, string>();
   const dirs = new Set<string>();
   const keys: string[] = [];
   let total = 0;
   for (const { member } of entries) {
-    const key = foldMemberName(member.name);
+    const key = fold(member.name);
     const prev = seen.get(key);
     if (prev !== undefined) throw duplicate(file, member.name, prev);
     seen.set(key, member.name);

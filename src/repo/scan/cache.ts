@@ -11,7 +11,7 @@
 // fsynced before the JSON that points at them is renamed into place, so after a
 // crash the JSON never references bytes that are not on disk.
 import { constants } from 'node:fs';
-import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SetupKind } from '../../package/manifest.js';
 
@@ -19,6 +19,8 @@ export const SCAN_CACHE_FILE = '.wapt-get-scan-cache';
 const FORMAT = 2;
 const BLOB_RE = /^\.wapt-get-scan-cache\.(\d+)\.blob$/;
 const COMPACT_MIN_DEAD = 1024 * 1024;
+/** Buffers per writev call (IOV_MAX is 1024 on Linux). */
+const WRITEV_MAX = 1024;
 
 export interface CachedPackage {
   size: number;
@@ -104,6 +106,17 @@ export async function loadScanCache(dir: string, onWarning?: (m: string) => void
 
 /** Appends (or compacts) the blob, then replaces the JSON. No fsync of the JSON: losing it only costs a full rescan. */
 export async function saveScanCache(dir: string, cache: ScanCache, opts: { compactMinDead?: number } = {}): Promise<void> {
+  const compacted = await writeScanBlob(dir, cache, opts);
+  await writeScanJson(dir, cache, compacted);
+}
+
+/**
+ * The blob half of saveScanCache: appends the blocks made by this scan (or
+ * compacts into a new generation) and fsyncs them. Safe to run while the index
+ * is being written: the JSON on disk still names the old bytes until
+ * writeScanJson replaces it. Returns whether a new generation was started.
+ */
+export async function writeScanBlob(dir: string, cache: ScanCache, opts: { compactMinDead?: number } = {}): Promise<boolean> {
   let live = 0;
   for (const e of cache.entries.values()) if (e.stored && cache.blob.gen > 0) live += e.stored.len;
   const dead = cache.blob.bytes - live;
@@ -121,8 +134,8 @@ export async function saveScanCache(dir: string, cache: ScanCache, opts: { compa
   if (parts.length > 0 || compact) {
     const fh = await open(join(dir, blobName(gen)), compact ? 'w' : constants.O_RDWR | constants.O_CREAT, 0o644);
     try {
-      // Positional write: a tail left by an interrupted save is simply overwritten.
-      await fh.write(Buffer.concat(parts), 0, at - (compact ? 0 : cache.blob.bytes), compact ? 0 : cache.blob.bytes);
+      // Positional writes (no 20 MB concatenation); a tail left by an interrupted save is simply overwritten.
+      await writeAllAt(fh, parts, compact ? 0 : cache.blob.bytes);
       await fh.truncate(at);
       await fh.datasync();
     } finally {
@@ -130,6 +143,11 @@ export async function saveScanCache(dir: string, cache: ScanCache, opts: { compa
     }
   }
   cache.blob = { gen, bytes: at };
+  return compact;
+}
+
+/** The JSON half of saveScanCache: written after the blob it points into (temp + rename). */
+export async function writeScanJson(dir: string, cache: ScanCache, compacted: boolean): Promise<void> {
   const json: StoredJson = {
     format: FORMAT,
     blob: cache.blob,
@@ -145,7 +163,21 @@ export async function saveScanCache(dir: string, cache: ScanCache, opts: { compa
   const tmp = `${dest}.tmp-${process.pid}`;
   await writeFile(tmp, JSON.stringify(json), { mode: 0o644 });
   await rename(tmp, dest);
-  if (compact) await removeOtherBlobs(dir, gen);
+  if (compacted) await removeOtherBlobs(dir, cache.blob.gen);
+}
+
+/** Writes `parts` back to back from `pos`, resuming after short writes. */
+async function writeAllAt(fh: FileHandle, parts: Buffer[], pos: number): Promise<void> {
+  let queue = parts;
+  while (queue.length > 0) {
+    const batch = queue.slice(0, WRITEV_MAX);
+    let { bytesWritten } = await fh.writev(batch, pos);
+    if (bytesWritten === 0) throw new Error('the scan cache blob could not be written (0 bytes written)');
+    pos += bytesWritten;
+    let i = 0;
+    while (i < batch.length && bytesWritten >= batch[i]!.length) bytesWritten -= batch[i++]!.length;
+    queue = i < batch.length ? [batch[i]!.subarray(bytesWritten), ...batch.slice(i + 1), ...queue.slice(WRITEV_MAX)] : queue.slice(WRITEV_MAX);
+  }
 }
 
 async function removeOtherBlobs(dir: string, keep: number): Promise<void> {

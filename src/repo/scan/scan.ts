@@ -12,10 +12,12 @@ import { verifyControlSignature } from '../../package/control-signature.js';
 import { checkCodeSigningRule } from '../../package/verify.js';
 import { writePackagesZipBytes } from '../index-file/packages-zip.js';
 import { sha256Hex } from '../statement/statement.js';
-import { loadScanCache, saveScanCache, type CachedPackage, type ScanCache } from './cache.js';
-import { forEachLimited, listPackageFiles } from './files.js';
+import { loadScanCache, saveScanCache, writeScanBlob, writeScanJson, type CachedPackage, type ScanCache } from './cache.js';
+import { listPackageFiles } from './files.js';
 import { compareIndexEntries } from './order.js';
-import { CertificateMemo, readPackageForIndex, type ReadForIndex } from './read-package.js';
+import { readPackages, workerCount } from './pool.js';
+import type { BatchItem, FreshRead } from './read-batch.js';
+import { CertificateMemo } from './read-package.js';
 import { previousStatementVersion } from './previous.js';
 
 export const PACKAGES_FILE = 'Packages';
@@ -36,8 +38,13 @@ export interface ScanOptions {
   sign?: ScanSigning;
   onWarning?: (msg: string) => void;
   now?: Date;
-  /** Packages read and hashed at once (default 16). */
-  concurrency?: number;
+  /**
+   * Worker threads that read, hash and signature-check new packages besides this
+   * thread (pool.ts). 0: all in this thread. Default: availableParallelism() - 1
+   * (at least 1) when at least WORKER_MIN_PACKAGES packages are new and the
+   * compiled worker.js is present (not under ts-jest); else 0.
+   */
+  workers?: number;
 }
 
 export interface ScanSkip {
@@ -94,10 +101,10 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
 
   // 1. Reuse unchanged files, read the others (W-F2).
   const next = new Map<string, CachedPackage>();
-  const fresh = new Map<string, ReadForIndex>();
-  const toRead: { name: string; st: import('node:fs').Stats }[] = [];
+  const fresh = new Map<string, FreshRead>();
+  const toRead: BatchItem[] = [];
   let reusedFromCache = 0;
-  for (const f of await listPackageFiles(dir)) {
+  for (const f of await listPackageFiles(dir, (name) => cache.entries.has(name))) {
     if ('error' in f) {
       fail(f.name, f.error);
     } else if (/[\x00-\x1f\x7f]/.test(f.name)) {
@@ -105,55 +112,73 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
       fail(f.name, new WaptError('INDEX_INVALID', 'the file name contains control characters; rename it'));
     } else {
       const cached = cache.entries.get(f.name);
-      if (cached && sameStat(cached, f.st)) {
+      if (cached && f.st && sameStat(cached, f.st)) {
         next.set(f.name, cached);
         reusedFromCache++;
       } else {
-        toRead.push(f);
+        toRead.push({ name: f.name, stamp: f.st && { size: f.st.size, mtimeMs: f.st.mtimeMs, ino: f.st.ino } });
       }
     }
   }
-  await forEachLimited(toRead, opts.concurrency ?? 16, async ({ name, st }) => {
-    try {
-      const read = await readPackageForIndex(join(dir, name), name, st, memo);
-      fresh.set(name, read);
-      next.set(name, read.entry);
-    } catch (err) {
-      fail(name, err);
-    }
+  const { reads, pems } = await readPackages(dir, toRead, {
+    workers: workerCount(opts.workers, toRead.length),
+    checkSignatures: opts.trust !== undefined,
+    memo,
+    onWarning: warn,
   });
+  // Certificates by fingerprint: the cache's, then those met in this scan (memo.pems holds this thread's).
+  const knownPems = new Map([...cache.certs, ...pems]);
+  for (const r of reads) {
+    if ('error' in r) {
+      fail(r.name, r.error);
+    } else {
+      fresh.set(r.name, r);
+      next.set(r.name, r.entry);
+    }
+  }
   let dirty = fresh.size > 0 || next.size !== cache.entries.size;
 
   // 2. Select: no host packages (W-F4), and with a trust store only verified entries (W-F2, W-E3, W-D5).
   const chainVerdicts = new Map<string, unknown>();
   const certOf = (fp: string): X509Certificate => {
-    const c = memo.get(fp, cache.certs);
+    const c = memo.get(fp, knownPems);
     if (!c) throw new WaptError('SIGNER_UNTRUSTED', `certificate ${fp.slice(0, 16)}… is missing from the scan cache`);
     return c;
+  };
+  /** The signer's chain to the trust store (X4), once per signer and certificate bundle. */
+  const checkChain = (signerFp: string, certs: readonly string[]): X509Certificate => {
+    const key = `${signerFp}|${certs.join(',')}`;
+    if (!chainVerdicts.has(key)) {
+      try {
+        opts.trust!.verifyChain(certOf(signerFp), certs.filter((fp) => fp !== signerFp).map(certOf), { at: now });
+        chainVerdicts.set(key, null);
+      } catch (err) {
+        chainVerdicts.set(key, err);
+      }
+    }
+    const verdict = chainVerdicts.get(key);
+    if (verdict) throw verdict;
+    return certOf(signerFp);
   };
   const verify = (name: string, e: CachedPackage): void => {
     if (e.verified !== null && e.certs.includes(e.verified)) {
       // Unchanged file whose signature verified before: only the chain can have changed (dates, CRLs, trust dir).
-      const key = `${e.verified}|${e.certs.join(',')}`;
-      if (!chainVerdicts.has(key)) {
-        try {
-          const signer = certOf(e.verified);
-          opts.trust!.verifyChain(signer, e.certs.filter((fp) => fp !== e.verified).map(certOf), { at: now });
-          chainVerdicts.set(key, null);
-        } catch (err) {
-          chainVerdicts.set(key, err);
-        }
-      }
-      const verdict = chainVerdicts.get(key);
-      if (verdict) throw verdict;
+      checkChain(e.verified, e.certs);
       return;
     }
     const read = fresh.get(name);
-    const fields = read?.fields ?? parseControl(e.block.toString('utf8'), { source: name });
-    const certificates = read?.certificates ?? e.certs.map(certOf);
-    const v = verifyControlSignature(fields, { certificates, trust: opts.trust!, at: now });
-    checkCodeSigningRule(e.setupKind, v.signer, name);
-    e.verified = v.fingerprint;
+    if (read) {
+      // Read in this scan: its signature was checked then (W-E3, X4, signature.ts); the chain, then W-D5, here.
+      if (read.signatureError) throw read.signatureError;
+      checkCodeSigningRule(e.setupKind, checkChain(read.signedBy!, e.certs), name);
+      e.verified = read.signedBy;
+    } else {
+      // A cache entry from a scan without a trust store.
+      const fields = parseControl(e.block.toString('utf8'), { source: name });
+      const v = verifyControlSignature(fields, { certificates: e.certs.map(certOf), trust: opts.trust!, at: now });
+      checkCodeSigningRule(e.setupKind, v.signer, name);
+      e.verified = v.fingerprint;
+    }
     dirty = true;
   };
   const included: { filename: string; package: string; version: string; signatureDate: string; e: CachedPackage }[] = [];
@@ -183,7 +208,7 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
   const result = { indexed: included.length, skipped, reusedFromCache, hashed: fresh.size, path: indexPath };
   const updated: ScanCache = { ...cache, entries: next, certs: new Map() };
   for (const e of next.values()) {
-    for (const fp of e.certs) updated.certs.set(fp, memo.pems.get(fp) ?? cache.certs.get(fp)!);
+    for (const fp of e.certs) updated.certs.set(fp, memo.pems.get(fp) ?? knownPems.get(fp)!);
   }
 
   // 4. Write, unless an unsigned index is already exactly this one (keeps Last-Modified, W-F3).
@@ -193,24 +218,35 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
     if (dirty) await saveScanCache(dir, updated);
     return { ...result, written: false, statementVersion: null };
   }
-  let previousVersion: number | null = null;
-  if (opts.sign) previousVersion = await previousStatementVersion(indexPath, cache.lastStatementVersion, warn);
-  const written = await writePackagesZipBytes(indexPath, {
-    packagesBytes,
-    packagesSha256,
-    certificates: [...certFps].sort().map(certOf),
-    now,
-    statement: opts.sign && {
-      key: opts.sign.key,
-      cert: opts.sign.cert,
-      expiresInMs: opts.sign.expiresInMs,
-      previousVersion,
-      repository: opts.sign.repository ?? basename(resolve(dir)),
-    },
-  });
+  const writeIndex = async () => {
+    const previousVersion = opts.sign ? await previousStatementVersion(indexPath, cache.lastStatementVersion, warn) : null;
+    return writePackagesZipBytes(indexPath, {
+      packagesBytes,
+      packagesSha256,
+      certificates: [...certFps].sort().map(certOf),
+      now,
+      statement: opts.sign && {
+        key: opts.sign.key,
+        cert: opts.sign.cert,
+        expiresInMs: opts.sign.expiresInMs,
+        previousVersion,
+        repository: opts.sign.repository ?? basename(resolve(dir)),
+      },
+    });
+  };
+  // The cache's blob is written while the index is compressed and written; its JSON, which points into it, comes after.
+  const blob = writeScanBlob(dir, updated);
+  let written: Awaited<ReturnType<typeof writeIndex>>;
+  try {
+    written = await writeIndex();
+  } catch (err) {
+    await blob.catch(() => undefined);
+    throw err;
+  }
+  const compacted = await blob;
   const st = await stat(indexPath);
   updated.index = { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, packagesSha256 };
   updated.lastStatementVersion = written.statement?.version ?? cache.lastStatementVersion;
-  await saveScanCache(dir, updated);
+  await writeScanJson(dir, updated, compacted);
   return { ...result, written: true, statementVersion: written.statement?.version ?? null };
 }
