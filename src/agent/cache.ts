@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WaptError, asWaptError } from '../errors.js';
 import type { TrustStore } from '../crypto/index.js';
-import type { HttpClient } from '../repo/http/index.js';
+import type { HttpClient } from '../repo/index.js';
 import type { Candidate } from './resolver/types.js';
 import type { AgentRuntime } from './runtime.js';
 import { isSafeFilename, memberUrl } from './update/index.js';

@@ -1,5 +1,5 @@
 // DB rows → resolver candidates: each stored control is parsed exactly once here.
-import { parseControl } from '../package/control.js';
+import { parseControl } from '../package/index.js';
 import type { InstalledRow, AvailableRow } from './db/types.js';
 import type { Candidate, InstalledPkg } from './resolver/types.js';
 

@@ -15,3 +15,15 @@ export {
   type ClaimSigner,
   type ReportType,
 } from './claims.js';
+export { AgentRuntime, type AgentLog, type RuntimeOptions } from './runtime.js';
+export { hostEnvironment, hostOs, type EnvironmentOverrides } from './environment.js';
+export { availableCandidates, candidatesFor, priorityFromRepos, toCandidate, toCandidates, toInstalledPkg, type PriorityOf } from './candidates.js';
+export { cachePath, downloadCandidate, fetchVerifiedPackage, repoBaseUrl, type CachedPackage, type FetchPackageOptions } from './cache.js';
+export * from './update/index.js';
+export * from './install/index.js';
+export { createBundle, type BundleResult, type CreateBundleOptions } from './bundle/create.js';
+export { importBundle, DEFAULT_BUNDLE_REPO, type ImportBundleOptions } from './bundle/import.js';
+export { auditVerb, type AuditResultRow } from './audit.js';
+export { sessionSetupVerb, type SessionResult } from './session-setup.js';
+export * from './inventory.js';
+export { loadOrCreateHostIdentity, nextSequence, HOST_IDENTITY_DIR, type HostIdentity, type HostIdentityOptions } from './host-identity.js';

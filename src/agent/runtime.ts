@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { WaptError } from '../errors.js';
 import { TrustStore } from '../crypto/index.js';
-import { HttpClient, parseVerifyCert, proxyFromEnv, type HttpOptions } from '../repo/http/index.js';
+import { HttpClient, parseVerifyCert, proxyFromEnv, type HttpOptions } from '../repo/index.js';
 import type { RepoConfig, WaptConfig } from './config.js';
 import { DB_FILENAME, openDb, type WaptDb } from './db/index.js';
 import { acquireLock, type Lock } from './lock.js';

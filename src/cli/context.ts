@@ -12,7 +12,7 @@ const configs = new WeakMap<CommandContext, Promise<WaptConfig>>();
 export function configOf(ctx: CommandContext): Promise<WaptConfig> {
   let p = configs.get(ctx);
   if (!p) {
-    p = import('../agent/config.js').then(({ loadConfig }) => loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd }));
+    p = import('../agent/index.js').then(({ loadConfig }) => loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd }));
     configs.set(ctx, p);
   }
   return p;

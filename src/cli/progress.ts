@@ -1,9 +1,9 @@
 // The agent verbs at the CLI edge: config with command-line overrides, live step lines,
 // a download bar on a TTY (plain lines otherwise), hook output streamed on a TTY, and
 // the rendering of plans/results. Light on purpose: agent code is imported on use.
-import type { WaptConfig } from '../agent/config.js';
-import type { PlanJson, StepResult, VerbIo } from '../agent/install/index.js';
-import type { PlanStep } from '../agent/resolver/index.js';
+import type { WaptConfig } from '../agent/index.js';
+import type { PlanJson, StepResult, VerbIo } from '../agent/index.js';
+import type { PlanStep } from '../agent/index.js';
 import type { CommandContext, OptionSpec } from './command.js';
 
 export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
@@ -13,7 +13,7 @@ export const FORCE: OptionSpec = { flags: '-f, --force', description: 'reinstall
 
 /** wapt-get.ini with the verb's overrides (validated by the config loader like ini values). */
 export async function agentConfig(ctx: CommandContext, opts: Record<string, any>): Promise<WaptConfig> {
-  const { loadConfig } = await import('../agent/config.js');
+  const { loadConfig } = await import('../agent/index.js');
   const overrides: Record<string, string> = {};
   if (opts.limitRate !== undefined) overrides.limit_rate = String(opts.limitRate);
   if (opts.lockTimeout !== undefined) overrides.lock_timeout = String(opts.lockTimeout);
@@ -67,7 +67,7 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
 
 /** Prints a verb outcome: JSON `{plan, results, leftovers}` or plan + results lines. */
 export async function printOutcome(ctx: CommandContext, outcome: { plan?: PlanJson; results: StepResult[]; leftovers?: unknown[]; dryRun?: boolean }): Promise<void> {
-  const { planLines, resultLine } = await import('../agent/install/report.js');
+  const { planLines, resultLine } = await import('../agent/index.js');
   ctx.out.result(
     { ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), dry_run: Boolean(outcome.dryRun), results: outcome.results, leftovers: outcome.leftovers ?? [] },
     () => {

@@ -5,7 +5,7 @@ import { X509Certificate as NodeX509, createHash, createPrivateKey, webcrypto } 
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { loadX509 } from '../crypto/x509-lib.js'; // @peculiar/x509 behind its Reflect shim, loaded on first use
+import { loadX509 } from '../crypto/index.js'; // @peculiar/x509 behind its Reflect shim, loaded on first use
 
 export interface SelfSignedTls {
   certPath: string;

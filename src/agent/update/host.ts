@@ -4,10 +4,10 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WaptError, isWaptError } from '../../errors.js';
-import { hashFile } from '../../package/hash-stream.js';
-import { verifyPackage } from '../../package/verify.js';
+import { hashFile } from '../../package/index.js';
+import { verifyPackage } from '../../package/index.js';
 import type { RepoConfig } from '../config.js';
-import type { HttpClient } from '../../repo/http/index.js';
+import type { HttpClient } from '../../repo/index.js';
 import { memberUrl } from './source.js';
 import type { RepoUpdateResult, UpdateDeps } from './repo.js';
 import { entryFromControl, isSafeFilename } from './verify-index.js';

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WaptError, asWaptError } from '../../errors.js';
 import type { TrustStore } from '../../crypto/index.js';
-import { readPackagesZip } from '../../repo/index-file/packages-zip.js';
+import { readPackagesZip } from '../../repo/index.js';
 import type { WaptDb } from '../db/index.js';
 import type { RepoRow } from '../db/types.js';
 import type { AgentLog } from '../runtime.js';

@@ -5,8 +5,8 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WaptError } from '../../errors.js';
-import type { HttpClient } from '../../repo/http/index.js';
-import { PACKAGES_MAX_BYTES } from '../../repo/index-file/packages-zip.js';
+import type { HttpClient } from '../../repo/index.js';
+import { PACKAGES_MAX_BYTES } from '../../repo/index.js';
 import type { RepoRow } from '../db/types.js';
 
 export type IndexSource = { kind: 'http'; url: string; client: HttpClient } | { kind: 'dir'; dir: string };

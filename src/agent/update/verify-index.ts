@@ -4,10 +4,10 @@
 import type { X509Certificate } from 'node:crypto';
 import { WaptError, asWaptError } from '../../errors.js';
 import type { TrustStore } from '../../crypto/index.js';
-import { field, serializeControl, type ControlFields } from '../../package/control.js';
-import { verifyControlSignature } from '../../package/control-signature.js';
-import type { PackagesIndex } from '../../repo/index-file/packages-zip.js';
-import { verifyStatement, type VerifiedStatement } from '../../repo/statement/statement.js';
+import { field, serializeControl, type ControlFields } from '../../package/index.js';
+import { verifyControlSignature } from '../../package/index.js';
+import type { PackagesIndex } from '../../repo/index.js';
+import { verifyStatement, type VerifiedStatement } from '../../repo/index.js';
 import type { AvailableInput } from '../db/index.js';
 import type { RepoRow } from '../db/types.js';
 

@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { sha256File } from '../../package/index.js';
-import { HttpClient, parseVerifyCert } from '../../repo/http/index.js';
+import { HttpClient, parseVerifyCert } from '../../repo/index.js';
 import type { BenchContext } from '../context.js';
 import { startNginx } from '../nginx.js';
 import { row, type Row } from '../report.js';

@@ -24,7 +24,7 @@ export async function scanner(ctx: BenchContext): Promise<{ how: string; scan: (
   if (await ctx.hasVerb('scanpackages')) {
     return { how: 'wapt-get scanpackages', scan: async (dir) => void (await cli(['-q', 'scanpackages', dir, ...sign])) };
   }
-  const { scanPackages } = await import('../../repo/scan/scan.js');
+  const { scanPackages } = await import('../../repo/index.js');
   return {
     how: 'scanPackages (in-process: the scanpackages verb is not wired in this build)',
     scan: async (dir) => {

@@ -11,7 +11,7 @@ export const command: CommandSpec = {
   help: 'Exit 0 when no package audits ERROR, 1 otherwise. Needs no special rights.',
   async run(ctx, [names], opts) {
     const config = await agentConfig(ctx, opts);
-    const { auditVerb } = await import('../../agent/audit.js');
+    const { auditVerb } = await import('../../agent/index.js');
     const r = await auditVerb(config, verbIo(ctx), (names as string[] | undefined) ?? [], { dryRun: opts.dryRun });
     ctx.out.result({ dry_run: Boolean(opts.dryRun), results: r.results }, () => r.results.map((x) => `${x.package} ${x.version}: ${x.status}`));
     return r.exitCode;

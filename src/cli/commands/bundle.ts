@@ -20,8 +20,8 @@ export const command: CommandSpec = {
     if (!opts.out) throw new WaptError('USAGE', 'bundle needs --out FILE');
     if (opts.os && !OSES.includes(opts.os)) throw new WaptError('USAGE', `--os must be one of ${OSES.join(', ')}`);
     const { resolve } = await import('node:path');
-    const { AgentRuntime } = await import('../../agent/runtime.js');
-    const { createBundle } = await import('../../agent/bundle/create.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
+    const { createBundle } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(await configOf(ctx), { lock: true, env: ctx.env, log: ctx.out });
     let res;
     try {

@@ -9,7 +9,7 @@ export const command: CommandSpec = {
   help: 'Uses the stored index: run `wapt-get update` first for fresh results. Needs no special rights.',
   async run(ctx, _args, opts) {
     const config = await agentConfig(ctx, opts);
-    const { checkUpgradesVerb } = await import('../../agent/install/index.js');
+    const { checkUpgradesVerb } = await import('../../agent/index.js');
     const r = await checkUpgradesVerb(config, verbIo(ctx));
     ctx.out.result({ pending: r.pending, held: r.plan.held, unavailable: r.plan.unavailable }, () =>
       r.pending.length === 0

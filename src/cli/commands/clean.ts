@@ -9,7 +9,7 @@ export const command: CommandSpec = {
   options: [DRY_RUN, LOCK_TIMEOUT],
   async run(ctx, _args, opts) {
     const config = await agentConfig(ctx, opts);
-    const { cleanVerb } = await import('../../agent/install/index.js');
+    const { cleanVerb } = await import('../../agent/index.js');
     const r = await cleanVerb(config, verbIo(ctx), { dryRun: opts.dryRun });
     ctx.out.result({ dry_run: r.dryRun, removed: r.removed, kept: r.kept }, () => [
       ...r.removed.map((f) => `${r.dryRun ? 'would remove' : 'removed'} ${f}`),

@@ -1,7 +1,7 @@
 // `wapt-get compare-versions A OP B`: the W-B4 order as a shell test, like
 // `dpkg --compare-versions`. Exit 0 when the relation holds, 1 when it does not.
 import { WaptError } from '../../errors.js';
-import { compareVersions } from '../../package/version.js';
+import { compareVersions } from '../../package/index.js';
 import type { CommandSpec } from '../command.js';
 
 type Relation = (c: -1 | 0 | 1) => boolean;

@@ -10,7 +10,7 @@ export const command: CommandSpec = {
   help: 'Needs no special rights. Exit codes: 0 ok, 3 a file failed verification (deleted), 4 download failed.',
   async run(ctx, _args, opts) {
     const config = await agentConfig(ctx, opts);
-    const { downloadUpgradeVerb } = await import('../../agent/install/index.js');
+    const { downloadUpgradeVerb } = await import('../../agent/index.js');
     const outcome = await downloadUpgradeVerb(config, verbIo(ctx, 'downloading'), { dryRun: opts.dryRun });
     await printOutcome(ctx, outcome);
     return outcome.exitCode;

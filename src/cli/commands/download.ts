@@ -10,11 +10,11 @@ export const command: CommandSpec = {
   options: [{ flags: '--with-deps', description: 'also download every dependency' }],
   help: 'PACKAGES are requirements (name, name(>=1.2), name=1.2-3). A file that fails verification is deleted.',
   async run(ctx, [specs], opts) {
-    const { AgentRuntime } = await import('../../agent/runtime.js');
-    const { availableCandidates } = await import('../../agent/candidates.js');
-    const { hostEnvironment } = await import('../../agent/environment.js');
-    const { resolve, chooseBest } = await import('../../agent/resolver/index.js');
-    const { downloadCandidate } = await import('../../agent/cache.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
+    const { availableCandidates } = await import('../../agent/index.js');
+    const { hostEnvironment } = await import('../../agent/index.js');
+    const { resolve, chooseBest } = await import('../../agent/index.js');
+    const { downloadCandidate } = await import('../../agent/index.js');
     const { parseRequirement } = await import('../../package/index.js');
     const names = specs as string[];
     const rt = await AgentRuntime.open(await configOf(ctx), { lock: true, env: ctx.env, log: ctx.out });

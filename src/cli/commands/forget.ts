@@ -11,7 +11,7 @@ export const command: CommandSpec = {
   help: 'Held packages are refused (PACKAGE_HELD). Needs root unless user_mode_root is set.',
   async run(ctx, [names], opts) {
     const config = await agentConfig(ctx, opts);
-    const { forgetVerb } = await import('../../agent/install/index.js');
+    const { forgetVerb } = await import('../../agent/index.js');
     const outcome = await forgetVerb(config, verbIo(ctx), names as string[], { dryRun: opts.dryRun });
     await printOutcome(ctx, outcome);
     return outcome.exitCode;

@@ -25,7 +25,7 @@ export const command: CommandSpec = {
       if (!params || typeof params !== 'object' || Array.isArray(params)) throw new WaptError('USAGE', '--params must be a JSON object, e.g. {"lang":"fr"}');
     }
     const config = await agentConfig(ctx, opts);
-    const { installVerb } = await import('../../agent/install/index.js');
+    const { installVerb } = await import('../../agent/index.js');
     const outcome = await installVerb(config, verbIo(ctx), packages as string[], { dryRun: opts.dryRun, force: opts.force, params, cwd: ctx.cwd });
     await printOutcome(ctx, outcome);
     return outcome.exitCode;

@@ -9,7 +9,7 @@ export const command: CommandSpec = {
   async run(ctx) {
     const cfg = await configOf(ctx);
     const [{ AgentRuntime }, inv, { VERSION_STRING }] = await Promise.all([
-      import('../../agent/runtime.js'), import('../../agent/inventory.js'), import('../../version.js'),
+      import('../../agent/index.js'), import('../../agent/index.js'), import('../../version.js'),
     ]);
     const rt = await AgentRuntime.open(cfg, { lock: false, env: ctx.env, log: ctx.out });
     let inventory;

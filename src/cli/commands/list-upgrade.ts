@@ -9,10 +9,10 @@ export const command: CommandSpec = {
   options: [{ flags: '--exit-code', description: `exit ${EXIT.UPGRADES_PENDING} when something is upgradable (for scripts and monitoring)` }],
   help: `Exit 0, or ${EXIT.UPGRADES_PENDING} with --exit-code when upgrades are pending. Held packages are not listed.`,
   async run(ctx, _args, opts) {
-    const { AgentRuntime } = await import('../../agent/runtime.js');
-    const { availableCandidates, toInstalledPkg } = await import('../../agent/candidates.js');
-    const { hostEnvironment } = await import('../../agent/environment.js');
-    const { upgradable } = await import('../../agent/resolver/index.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
+    const { availableCandidates, toInstalledPkg } = await import('../../agent/index.js');
+    const { hostEnvironment } = await import('../../agent/index.js');
+    const { upgradable } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(await configOf(ctx), { lock: false, env: ctx.env, log: ctx.out });
     let ups;
     try {

@@ -8,7 +8,7 @@ export const command: CommandSpec = {
   args: ['[names...]'],
   help: 'With names, only those (substring match on the package name).',
   async run(ctx, [names]) {
-    const { AgentRuntime } = await import('../../agent/runtime.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(await configOf(ctx), { lock: false, env: ctx.env, log: ctx.out });
     let rows;
     try {

@@ -1,6 +1,6 @@
 // `wapt-get make-template KIND NAME`: a new package source directory from templates/.
 import path from 'node:path';
-import { makeTemplate, TEMPLATE_KINDS } from '../../package/templates.js';
+import { makeTemplate, TEMPLATE_KINDS } from '../../package/index.js';
 import type { CommandSpec } from '../command.js';
 
 export const command: CommandSpec = {

@@ -38,8 +38,8 @@ export async function sendReport(
   if (!cfg.hostUuid) throw new WaptError('CONFIG_INVALID', `this host has no UUID: set host_uuid in [global] of ${cfg.configPath}`, { detail: { key: 'host_uuid' } });
   const hostUuid = cfg.hostUuid;
   const [{ AgentRuntime }, identityMod, inv, claims, { postJson }, { VERSION_STRING }, { certificateToPem }] = await Promise.all([
-    import('../../agent/runtime.js'), import('../../agent/host-identity.js'), import('../../agent/inventory.js'),
-    import('../../agent/claims.js'), import('../../repo/http/post-json.js'), import('../../version.js'), import('../../crypto/index.js'),
+    import('../../agent/index.js'), import('../../agent/index.js'), import('../../agent/index.js'),
+    import('../../agent/index.js'), import('../../repo/index.js'), import('../../version.js'), import('../../crypto/index.js'),
   ]);
   const rt = await AgentRuntime.open(cfg, { lock: false, env: ctx.env, log: ctx.out });
   try {

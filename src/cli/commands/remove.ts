@@ -12,7 +12,7 @@ export const command: CommandSpec = {
   help: 'Held packages are refused (PACKAGE_HELD, exit 7). Needs root unless user_mode_root is set.',
   async run(ctx, [names], opts) {
     const config = await agentConfig(ctx, opts);
-    const { removeVerb } = await import('../../agent/install/index.js');
+    const { removeVerb } = await import('../../agent/index.js');
     const outcome = await removeVerb(config, verbIo(ctx), names as string[], { dryRun: opts.dryRun, force: opts.force });
     await printOutcome(ctx, outcome);
     return outcome.exitCode;

@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
 import type { TrustStore } from '../../crypto/index.js';
-import type { ScanSigning } from '../../repo/scan/scan.js';
+import type { ScanSigning } from '../../repo/index.js';
 import type { CommandContext, CommandSpec } from '../command.js';
 import { configOf, signerPathsFrom, trustStoreFor } from '../context.js';
 import { loadSigner, SIGNER_OPTIONS } from '../signing-key.js';
@@ -65,7 +65,7 @@ async function signingFor(ctx: CommandContext, opts: Record<string, any>, expire
 
 /** X2 continuity: clients that saw a signed index refuse an unsigned one (INDEX_UNSIGNED). */
 async function hadStatement(indexPath: string): Promise<boolean> {
-  const { readPackagesStatement } = await import('../../repo/index-file/packages-zip.js');
+  const { readPackagesStatement } = await import('../../repo/index.js');
   return (await readPackagesStatement(indexPath).catch(() => null)) !== null;
 }
 
@@ -90,8 +90,8 @@ export const command: CommandSpec = {
     'Example: wapt-get scanpackages /var/www/wapt --trusted /etc/wapt-get/ssl --key k.pem --cert k.crt --expires 14d',
   ].join('\n'),
   async run(ctx, [dirArg], opts) {
-    const { parseDuration } = await import('../../repo/statement/duration.js');
-    const { scanPackages, PACKAGES_FILE } = await import('../../repo/scan/scan.js');
+    const { parseDuration } = await import('../../repo/index.js');
+    const { scanPackages, PACKAGES_FILE } = await import('../../repo/index.js');
     const dir = resolve(ctx.cwd, dirArg as string);
     const st = await stat(dir).catch((err) => {
       throw new WaptError('IO_ERROR', `cannot read repository directory ${dir}: ${(err as Error).message}`, { cause: err, detail: { path: dir } });

@@ -9,10 +9,10 @@ export const command: CommandSpec = {
   options: [{ flags: '--eligible', description: 'only entries this host may install (architecture, maturity, locale, OS…)' }],
   help: 'Without TERM, every available entry. Run `wapt-get update` first.',
   async run(ctx, [term], opts) {
-    const { AgentRuntime } = await import('../../agent/runtime.js');
-    const { toCandidate, priorityFromRepos } = await import('../../agent/candidates.js');
-    const { hostEnvironment } = await import('../../agent/environment.js');
-    const { eligible } = await import('../../agent/resolver/index.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
+    const { toCandidate, priorityFromRepos } = await import('../../agent/index.js');
+    const { hostEnvironment } = await import('../../agent/index.js');
+    const { eligible } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(await configOf(ctx), { lock: false, env: ctx.env, log: ctx.out });
     let results;
     try {

@@ -10,7 +10,7 @@ export const command: CommandSpec = {
   options: [DRY_RUN, LOCK_TIMEOUT],
   async run(ctx, [names], opts) {
     const config = await agentConfig(ctx, opts);
-    const { sessionSetupVerb } = await import('../../agent/session-setup.js');
+    const { sessionSetupVerb } = await import('../../agent/index.js');
     const r = await sessionSetupVerb(config, verbIo(ctx), (names as string[] | undefined) ?? [], { dryRun: opts.dryRun });
     ctx.out.result({ user: r.user, dry_run: Boolean(opts.dryRun), results: r.results }, () =>
       r.results.map((x) => `${x.package} ${x.version}: ${x.status}${x.error_code ? ` [${x.error_code}] ${x.message}` : ''}`),

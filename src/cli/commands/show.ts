@@ -10,10 +10,10 @@ export const command: CommandSpec = {
   args: ['<package>'],
   help: 'PACKAGE may carry a requirement: show "tis-app(>=2)" tells which version satisfies it.',
   async run(ctx, [spec]) {
-    const { AgentRuntime } = await import('../../agent/runtime.js');
-    const { toCandidates, priorityFromRepos } = await import('../../agent/candidates.js');
-    const { hostEnvironment } = await import('../../agent/environment.js');
-    const { explain, chooseBest } = await import('../../agent/resolver/index.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
+    const { toCandidates, priorityFromRepos } = await import('../../agent/index.js');
+    const { hostEnvironment } = await import('../../agent/index.js');
+    const { explain, chooseBest } = await import('../../agent/index.js');
     const { parseRequirement, field } = await import('../../package/index.js');
     const req = parseRequirement(spec as string);
     const rt = await AgentRuntime.open(await configOf(ctx), { lock: false, env: ctx.env, log: ctx.out });

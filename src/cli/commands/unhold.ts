@@ -9,7 +9,7 @@ export const command: CommandSpec = {
   options: [DRY_RUN, LOCK_TIMEOUT],
   async run(ctx, [name], opts) {
     const config = await agentConfig(ctx, opts);
-    const { holdVerb } = await import('../../agent/install/index.js');
+    const { holdVerb } = await import('../../agent/index.js');
     const r = await holdVerb(config, verbIo(ctx), name as string, false, { dryRun: opts.dryRun });
     ctx.out.result({ ...r, dry_run: Boolean(opts.dryRun) }, () => `${opts.dryRun ? 'would unhold' : 'unheld'} ${r.package} ${r.version}`);
   },

@@ -4,7 +4,7 @@ import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { configOf } from '../context.js';
 import type { Output } from '../output.js';
-import type { UpdateSummary, RepoUpdateResult } from '../../agent/update/index.js';
+import type { UpdateSummary, RepoUpdateResult } from '../../agent/index.js';
 
 function repoLine(out: Output, r: RepoUpdateResult): string[] {
   const head = `${r.repo.padEnd(12)} ${r.url}`;
@@ -39,13 +39,13 @@ export const command: CommandSpec = {
   ].join('\n'),
   async run(ctx, _args, opts) {
     const cfg = await configOf(ctx);
-    const { AgentRuntime } = await import('../../agent/runtime.js');
-    const { runUpdate, summarize } = await import('../../agent/update/index.js');
+    const { AgentRuntime } = await import('../../agent/index.js');
+    const { runUpdate, summarize } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(cfg, { lock: true, recreateCorruptDb: true, env: ctx.env, log: ctx.out });
     let summary: UpdateSummary;
     try {
       if (opts.fromBundle) {
-        const { importBundle } = await import('../../agent/bundle/import.js');
+        const { importBundle } = await import('../../agent/index.js');
         const { resolve } = await import('node:path');
         const res = await importBundle(rt, resolve(ctx.cwd, opts.fromBundle), { name: opts.as });
         summary = summarize(rt, [res]);

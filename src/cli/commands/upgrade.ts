@@ -14,7 +14,7 @@ export const command: CommandSpec = {
   ].join('\n'),
   async run(ctx, [names], opts) {
     const config = await agentConfig(ctx, opts);
-    const { upgradeVerb } = await import('../../agent/install/index.js');
+    const { upgradeVerb } = await import('../../agent/index.js');
     const outcome = await upgradeVerb(config, verbIo(ctx), (names as string[] | undefined) ?? [], { dryRun: opts.dryRun });
     await printOutcome(ctx, outcome);
     return outcome.exitCode;

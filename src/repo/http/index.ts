@@ -3,3 +3,4 @@ export { HttpClient, type HttpOptions, type FetchOptions, type FetchResult } fro
 export { parseVerifyCert, loadPin, derSha256, type VerifyCertMode } from './verify-cert.js';
 export { proxyFromEnv, bypassesProxy } from './proxy.js';
 export { redactUrl } from './errors.js';
+export { postJson } from './post-json.js';

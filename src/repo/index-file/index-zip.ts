@@ -8,7 +8,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { WaptError, asWaptError } from '../../errors.js';
-import { checkMemberName } from '../../package/zip-names.js';
+import { checkMemberName } from '../../package/index.js';
 
 const deflateRaw = promisify(zlib.deflateRaw);
 const crc32 = (zlib as unknown as { crc32: (data: Buffer, value?: number) => number }).crc32;

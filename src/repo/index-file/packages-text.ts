@@ -1,7 +1,7 @@
 // The `Packages` member text (W-F1): control blocks (W-C1) with the index-only
 // attributes, separated by one empty line, ending with a single "\n".
 import { WaptError } from '../../errors.js';
-import { parseControl, serializeControl, type ControlFields } from '../../package/control.js';
+import { parseControl, serializeControl, type ControlFields } from '../../package/index.js';
 
 /**
  * A block ends at an empty or whitespace-only line (W-C1: parsing stops there);

@@ -3,8 +3,8 @@
 import type { X509Certificate } from 'node:crypto';
 import { WaptError } from '../../errors.js';
 import { certificateToPem, fingerprintSha256, parseCertificates } from '../../crypto/index.js';
-import type { ControlFields } from '../../package/control.js';
-import { PackageZip } from '../../package/zip-reader.js';
+import type { ControlFields } from '../../package/index.js';
+import { PackageZip } from '../../package/index.js';
 import {
   createStatement,
   STATEMENT_MAX_BYTES,

@@ -13,7 +13,7 @@
 import { constants } from 'node:fs';
 import { open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SetupKind } from '../../package/manifest.js';
+import type { SetupKind } from '../../package/index.js';
 
 export const SCAN_CACHE_FILE = '.wapt-get-scan-cache';
 const FORMAT = 2;

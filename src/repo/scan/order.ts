@@ -1,7 +1,7 @@
 // Stable index order: by package name, then version (W-B4), then signature date
 // (W-B4b: a re-signed build sorts after), then file name. WAPT writes directory
 // order; a stable order makes two scans of the same files give the same bytes.
-import { compareVersions } from '../../package/version.js';
+import { compareVersions } from '../../package/index.js';
 
 export interface Orderable {
   filename: string;
