@@ -3,9 +3,9 @@
 
 import { constants as C, promises as fsp } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { WaptError, asWaptError } from '../errors.js';
-import { HASH_READ_SIZE } from './hash-stream.js';
+import { readBuffers } from './zip-member-stream.js';
 import type { PackageZip } from './zip-reader.js';
 
 export interface ExtractOptions {
@@ -46,6 +46,11 @@ async function emptyDir(root: string): Promise<void> {
   for (const name of await fsp.readdir(root)) await fsp.rm(resolve(root, name), { recursive: true, force: true });
 }
 
+/** FileHandle.write may write less than asked (rare on regular files, but allowed). */
+async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
+  for (let off = 0; off < chunk.length; ) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+}
+
 function failure(err: unknown): WaptError {
   if (err instanceof WaptError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
@@ -69,6 +74,8 @@ export async function extractPackage(zip: PackageZip, destDir: string, opts: Ext
   }
   let files = 0;
   let bytes = 0;
+  // Reused for every stored member: each chunk is written before its buffer is read into again.
+  const buffers = readBuffers();
   try {
     for (const m of chosen) {
       const target = resolveInside(root, m.name);
@@ -80,13 +87,12 @@ export async function extractPackage(zip: PackageZip, destDir: string, opts: Ext
       await fsp.mkdir(dirname(target), { recursive: true });
       // O_EXCL: never reuse (or follow a symlink at) an existing path; O_NOFOLLOW as well where it exists.
       const flags = C.O_WRONLY | C.O_CREAT | C.O_EXCL | (C.O_NOFOLLOW ?? 0);
-      const source = await zip.openMemberStream(m.name);
-      const handle = await fsp.open(target, flags, 0o644).catch((err: unknown) => {
-        source.destroy();
-        throw err;
-      });
-      // The write stream owns the handle and closes it, on success and on error.
-      await pipeline(source, handle.createWriteStream({ highWaterMark: HASH_READ_SIZE }));
+      const handle = await fsp.open(target, flags, 0o644);
+      try {
+        await zip.forEachChunk(m.name, (chunk) => writeAll(handle, chunk), { crc: true, buffers });
+      } finally {
+        await handle.close();
+      }
       files += 1;
       bytes += m.uncompressedSize;
     }

@@ -18,7 +18,11 @@ const crc32 = (zlib as unknown as { crc32: (data: Buffer, value?: number) => num
  * positional 1 MiB reads on one fd (same inode for the whole session).
  */
 export class FdReader extends yauzl.RandomAccessReader {
-  constructor(private readonly fd: number) {
+  // yauzl's reference count (untyped): the fd is closed when it drops to zero.
+  declare ref: () => void;
+  declare unref: () => void;
+
+  constructor(readonly fd: number) {
     super();
   }
 
@@ -111,6 +115,64 @@ export class VerifyStream extends Transform {
       cb();
     }
   }
+}
+
+/** Two reusable buffers for readVerifiedRange (allocUnsafeSlow: outside the shared pool, never zeroed). */
+export function readBuffers(size = HASH_READ_SIZE): [Buffer, Buffer] {
+  return [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+}
+
+/** Settles with the bytes read or the error: a read in flight while `use` runs must not be an unhandled rejection. */
+function readAt(fd: number, buf: Buffer, length: number, position: number): Promise<{ err: Error } | { chunk: Buffer }> {
+  return new Promise((resolve) => {
+    read(fd, buf, 0, length, position, (err, n) => resolve(err ? { err } : { chunk: buf.subarray(0, n) }));
+  });
+}
+
+/**
+ * The `t.size` stored bytes at `start` of `fd`, read alternately into the two
+ * caller-owned `bufs` with the next read in flight while `use` works on the
+ * current chunk: no allocation or GC per chunk, and I/O overlaps hashing or
+ * writing. A chunk is only valid until the promise `use` returns settles.
+ * Same checks and errors as VerifyStream (too few bytes, CRC-32 when
+ * `t.crc32` is set); read errors become ZIP_INVALID as in verifiedChain;
+ * errors thrown by `use` propagate unchanged.
+ */
+export async function readVerifiedRange(
+  fd: number,
+  start: number,
+  t: VerifyTarget,
+  bufs: [Buffer, Buffer],
+  use: (chunk: Buffer) => void | Promise<void>,
+): Promise<void> {
+  const end = start + t.size;
+  const next = (i: number, pos: number): ReturnType<typeof readAt> | null => {
+    if (pos >= end) return null;
+    const buf = bufs[i & 1]!;
+    return readAt(fd, buf, Math.min(buf.length, end - pos), pos);
+  };
+  let pos = start;
+  let crc = 0;
+  let pending = next(0, pos);
+  try {
+    for (let i = 1; pending; i++) {
+      const got = await pending;
+      pending = null;
+      if ('err' in got) throw zipInvalid(t.file, `member ${t.member}: ${got.err.message}`, { member: t.member }, got.err);
+      const { chunk } = got;
+      if (chunk.length === 0) break; // the file shrank under us: reported below as too few bytes
+      pos += chunk.length;
+      pending = next(i, pos); // into the other buffer: `use` is done with it
+      if (t.crc32 !== undefined) crc = crc32(chunk, crc);
+      await use(chunk);
+    }
+  } finally {
+    // Never return (and let the buffers or the fd be reused) under a read still in flight.
+    await pending;
+  }
+  const count = pos - start;
+  if (count < t.size) throw zipInvalid(t.file, `member ${t.member} ends after ${count} of ${t.size} bytes`, { member: t.member });
+  if (t.crc32 !== undefined && crc >>> 0 !== t.crc32 >>> 0) throw zipInvalid(t.file, `member ${t.member} fails its CRC-32 check`, { member: t.member });
 }
 
 export function zipInvalid(file: string, why: string, detail: Record<string, unknown> = {}, cause?: unknown): WaptError {

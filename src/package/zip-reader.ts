@@ -9,8 +9,9 @@ import { promisify } from 'node:util';
 import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { WaptError, asWaptError } from '../errors.js';
-import { FdReader, verifiedChain, zipInvalid } from './zip-member-stream.js';
+import { FdReader, readBuffers, readVerifiedRange, verifiedChain, zipInvalid } from './zip-member-stream.js';
 import { checkMemberName, foldMemberName } from './zip-names.js';
+import { HASH_READ_SIZE } from './hash-stream.js';
 
 export interface ZipMember {
   name: string;
@@ -63,6 +64,7 @@ export class PackageZip {
   private constructor(
     readonly path: string,
     private readonly zipfile: yauzl.ZipFile,
+    private readonly reader: FdReader,
     held: Held[],
   ) {
     this.members = held.map((h) => h.member);
@@ -79,12 +81,13 @@ export class PackageZip {
       throw asWaptError(err);
     }
     let zipfile: yauzl.ZipFile;
+    const reader = new FdReader(fd);
     try {
       const { size } = await fstatFd(fd);
       // decodeStrings:false so names are decoded below with strictFileNames=true:
       // yauzl's lenient mode silently turns `a\b` into `a/b`, and its own name
       // check would fail with an untyped error before ours could run.
-      zipfile = await yauzl.fromRandomAccessReaderPromise(new FdReader(fd), size, {
+      zipfile = await yauzl.fromRandomAccessReaderPromise(reader, size, {
         lazyEntries: true,
         autoClose: false,
         decodeStrings: false,
@@ -103,7 +106,7 @@ export class PackageZip {
       const held: Held[] = [];
       for await (const entry of zipfile.eachEntry()) held.push(checkEntry(path, entry, lim.maxRatio));
       checkWhole(path, zipfile.fileSize, held, lim.maxTotalUncompressed);
-      return new PackageZip(path, zipfile, held);
+      return new PackageZip(path, zipfile, reader, held);
     } catch (err) {
       zipfile.close();
       throw openError(path, err);
@@ -143,13 +146,48 @@ export class PackageZip {
    */
   async hashAllMembers(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
+    const buffers = readBuffers(); // the bytes never leave the hash: safe to reuse
     for (const m of this.members) {
       if (m.isDirectory) continue;
       const h = createHash('sha256');
-      for await (const chunk of await this.stream(m.name, false)) h.update(chunk as Buffer);
+      await this.forEachChunk(m.name, (chunk) => void h.update(chunk), { crc: false, buffers });
       out.set(m.name, h.digest('hex'));
     }
     return out;
+  }
+
+  /**
+   * The member's uncompressed bytes through `use`, for consumers that do not
+   * keep chunks. Stored members are read into two reused buffers (`buffers`, or
+   * a pair made for the call) and a chunk is only valid until the promise `use`
+   * returns settles; deflated members come from the inflating stream. Checks as
+   * openMemberStream: declared size, and CRC-32 when `crc` is set.
+   */
+  async forEachChunk(
+    name: string,
+    use: (chunk: Buffer) => void | Promise<void>,
+    opts: { crc: boolean; buffers?: [Buffer, Buffer] },
+  ): Promise<void> {
+    const { entry, member } = this.get(name);
+    if (member.isDirectory) return;
+    if (entry.compressionMethod !== 0) {
+      for await (const chunk of await this.stream(name, opts.crc)) await use(chunk as Buffer);
+      return;
+    }
+    if (!this.zipfile.isOpen) throw openError(this.path, new Error('closed'));
+    this.reader.ref(); // as yauzl's own streams do: close() must not release the fd under us
+    try {
+      let start: number;
+      try {
+        ({ fileDataStart: start } = await this.zipfile.readLocalFileHeaderPromise(entry, { minimal: true }));
+      } catch (err) {
+        throw openError(this.path, err);
+      }
+      const t = { file: this.path, member: name, size: member.uncompressedSize, crc32: opts.crc ? member.crc32 : undefined };
+      await readVerifiedRange(this.reader.fd, start, t, opts.buffers ?? readBuffers(Math.min(HASH_READ_SIZE, Math.max(1, t.size))), use);
+    } finally {
+      this.reader.unref();
+    }
   }
 
   private async stream(name: string, checkCrc: boolean): Promise<Readable> {

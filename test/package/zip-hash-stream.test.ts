@@ -32,3 +32,16 @@ it('hashes an empty file', async () => {
 it('a missing file is IO_ERROR', async () => {
   await expect(sha256File(path.join(tmp, 'nope'))).rejects.toMatchObject({ code: 'IO_ERROR' });
 });
+
+it('sizes around the 1 MiB read (1, 1 MiB - 1, 1 MiB, 1 MiB + 1, 2 MiB + 3) match openssl: reused buffers never leak stale bytes', async () => {
+  const MiB = 1024 * 1024;
+  for (const size of [1, MiB - 1, MiB, MiB + 1, 2 * MiB + 3]) {
+    const file = path.join(tmp, `sized-${size}`);
+    await writeFile(file, randomBytes(size));
+    expect([size, await hashFile(file, ['sha256', 'md5'])]).toEqual([size, { sha256: openssl('sha256', file), md5: openssl('md5', file) }]);
+  }
+});
+
+it('a directory is IO_ERROR (EISDIR), not an empty digest', async () => {
+  await expect(sha256File(tmp)).rejects.toMatchObject({ code: 'IO_ERROR' });
+});

@@ -166,7 +166,9 @@ async function copyEntry(src: string, dst: string, root: string, written: string
   // Temp then rename: a reader never sees a half-written file, a crash leaves the old one.
   const tmp = `${dst}.wapt-tmp-${process.pid}`;
   try {
-    await copyFile(src, tmp);
+    // copyFile is the kernel's copy_file_range (no user-space buffers); FICLONE
+    // first makes it a reflink where the filesystem can (btrfs, XFS), else a copy.
+    await copyFile(src, tmp, constants.COPYFILE_FICLONE);
     await rename(tmp, dst);
   } catch (e) {
     await rm(tmp, { force: true });
