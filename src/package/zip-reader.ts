@@ -1,7 +1,8 @@
 // Safe reading of a hostile .wapt zip (W-A1). The central directory is read
 // once and every entry is checked before any byte of data is trusted: names,
-// symlinks, duplicates, declared sizes, overlap. Data is then read as streams
-// that re-check size and CRC-32. Nothing here knows about signatures.
+// symlinks, duplicates, declared sizes, overlap (the rules live in zip-rules.ts,
+// shared with zip-small.ts). Data is then read as streams that re-check size
+// and CRC-32. Nothing here knows about signatures.
 
 import { createHash } from 'node:crypto';
 import { close, fstat, open as openCb } from 'node:fs';
@@ -10,39 +11,24 @@ import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { WaptError, asWaptError } from '../errors.js';
 import { FdReader, readBuffers, readVerifiedRange, verifiedChain, zipInvalid } from './zip-member-stream.js';
-import { checkMemberName, foldMemberName } from './zip-names.js';
+import {
+  checkArchive,
+  checkEntry,
+  checkMemberCount,
+  isDirectoryName,
+  resolveLimits,
+  zipBomb,
+  type ZipEntryFacts,
+  type ZipLimits,
+  type ZipMember,
+} from './zip-rules.js';
 import { HASH_READ_SIZE } from './hash-stream.js';
 
-export interface ZipMember {
-  name: string;
-  compressedSize: number;
-  uncompressedSize: number;
-  isDirectory: boolean;
-  crc32: number;
-  mtime: Date;
-}
+export type { ZipLimits, ZipMember } from './zip-rules.js';
 
-export interface ZipLimits {
-  /** Default 100 000. */
-  maxMembers?: number;
-  /** Sum of declared uncompressed sizes. Default 8 GiB. */
-  maxTotalUncompressed?: number;
-  /** uncompressed / compressed, checked only for members over 1 MiB uncompressed. Default 200. */
-  maxRatio?: number;
-}
-
-const MiB = 1024 * 1024;
-const DEFAULTS = { maxMembers: 100_000, maxTotalUncompressed: 8 * 1024 * MiB, maxRatio: 200 };
-const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
-const LOCAL_HEADER_MIN = 30;
 const openFd = promisify(openCb);
 const fstatFd = promisify(fstat);
 const closeFd = promisify(close);
-
-function bomb(file: string, why: string, detail: Record<string, unknown> = {}): WaptError {
-  return new WaptError('ZIP_BOMB', `${file}: ${why}`, { detail: { file, ...detail } });
-}
 
 /** Low-level I/O errors keep their errno mapping; anything yauzl says about structure means "not a valid zip". */
 function openError(file: string, err: unknown): WaptError {
@@ -55,6 +41,7 @@ function openError(file: string, err: unknown): WaptError {
 interface Held {
   entry: yauzl.Entry;
   member: ZipMember;
+  facts: ZipEntryFacts;
 }
 
 export class PackageZip {
@@ -72,7 +59,7 @@ export class PackageZip {
   }
 
   static async open(path: string, limits: ZipLimits = {}): Promise<PackageZip> {
-    const lim = { ...DEFAULTS, ...limits };
+    const lim = resolveLimits(limits);
     // A numeric fd, not a FileHandle: yauzl's reader closes it with fs.close.
     let fd: number;
     try {
@@ -100,12 +87,10 @@ export class PackageZip {
     }
     // From here the fd belongs to yauzl's reader: zipfile.close() releases it.
     try {
-      if (zipfile.entryCount > lim.maxMembers) {
-        throw bomb(path, `${zipfile.entryCount} members, more than the ${lim.maxMembers} allowed`, { members: zipfile.entryCount });
-      }
+      checkMemberCount(path, zipfile.entryCount, lim.maxMembers);
       const held: Held[] = [];
-      for await (const entry of zipfile.eachEntry()) held.push(checkEntry(path, entry, lim.maxRatio));
-      checkWhole(path, zipfile.fileSize, held, lim.maxTotalUncompressed);
+      for await (const entry of zipfile.eachEntry()) held.push(readEntry(path, entry, lim.maxRatio));
+      checkArchive(path, zipfile.fileSize, held.map((h) => h.facts), lim.maxTotalUncompressed);
       return new PackageZip(path, zipfile, reader, held);
     } catch (err) {
       zipfile.close();
@@ -121,7 +106,7 @@ export class PackageZip {
   async readMember(name: string, maxBytes: number): Promise<Buffer> {
     const { member } = this.get(name);
     if (member.uncompressedSize > maxBytes) {
-      throw bomb(this.path, `member ${name} is ${member.uncompressedSize} bytes, more than the ${maxBytes} allowed here`, {
+      throw zipBomb(this.path, `member ${name} is ${member.uncompressedSize} bytes, more than the ${maxBytes} allowed here`, {
         member: name,
         size: member.uncompressedSize,
         maxBytes,
@@ -219,86 +204,28 @@ export class PackageZip {
   }
 }
 
-function checkEntry(file: string, entry: yauzl.Entry, maxRatio: number): Held {
+/** Decodes the entry's name as yauzl would (strictly) and applies the shared per-entry rules (zip-rules.ts). */
+function readEntry(file: string, entry: yauzl.Entry, maxRatio: number): Held {
   const raw = entry.fileName as unknown as Buffer; // decodeStrings:false
-  const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, true);
-  checkMemberName(name);
-  const isDirectory = name.endsWith('/');
-  const detail = { member: name };
-  if (((entry.externalFileAttributes >>> 16) & S_IFMT) === S_IFLNK) {
-    throw new WaptError('ZIP_SYMLINK', `${file}: member ${name} is a symbolic link`, { detail: { file, ...detail } });
-  }
-  if (entry.isEncrypted()) throw zipInvalid(file, `member ${name} is encrypted`, detail);
-  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
-    throw zipInvalid(file, `member ${name} uses unsupported compression method ${entry.compressionMethod}`, detail);
-  }
-  // A directory entry carrying data would hide bytes from the manifest (W-D1 skips directories).
-  if (isDirectory && (entry.uncompressedSize > 0 || entry.compressedSize > 0)) {
-    throw zipInvalid(file, `directory entry ${name} carries data`, detail);
-  }
-  const u = entry.uncompressedSize;
-  if (u > MiB && u > maxRatio * entry.compressedSize) {
-    throw bomb(file, `member ${name} declares ${u} bytes from ${entry.compressedSize}, a ratio above ${maxRatio}`, {
-      ...detail,
-      uncompressedSize: u,
-      compressedSize: entry.compressedSize,
-    });
-  }
-  const member: ZipMember = {
-    name,
+  const facts: ZipEntryFacts = {
+    name: yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, raw, entry.extraFields, true),
+    externalAttributes: entry.externalFileAttributes,
+    generalPurposeBitFlag: entry.generalPurposeBitFlag,
+    compressionMethod: entry.compressionMethod,
     compressedSize: entry.compressedSize,
-    uncompressedSize: u,
-    isDirectory,
+    uncompressedSize: entry.uncompressedSize,
+    localHeaderOffset: entry.relativeOffsetOfLocalHeader,
+  };
+  checkEntry(file, facts, maxRatio);
+  const member: ZipMember = {
+    name: facts.name,
+    compressedSize: entry.compressedSize,
+    uncompressedSize: entry.uncompressedSize,
+    isDirectory: isDirectoryName(facts.name),
     crc32: entry.crc32 >>> 0,
     mtime: entry.getLastModDate(),
   };
-  return { entry, member };
-}
-
-/**
- * Checks across entries. Duplicates are refused exactly and case-/normalisation-
- * insensitively: WAPT's clients run on Windows, where `A.txt` and `a.txt` are
- * one file, so the verified member and the installed file could differ. A file
- * that is also a parent directory of another member is refused for the same
- * reason. Overlapping data ranges (several entries sharing bytes: the
- * "overlapping zip bomb") are refused.
- */
-function checkWhole(file: string, fileSize: number, held: Held[], maxTotal: number): void {
-  const seen = new Map<string, string>();
-  const dirs = new Set<string>();
-  let total = 0;
-  for (const { member } of held) {
-    const key = foldMemberName(member.name);
-    const prev = seen.get(key);
-    if (prev !== undefined) {
-      const how = prev === member.name ? 'twice' : `twice (as ${prev} and ${member.name}, the same file on Windows)`;
-      throw new WaptError('ZIP_DUPLICATE_ENTRY', `${file}: member ${member.name} is present ${how}`, {
-        detail: { file, member: member.name, other: prev },
-      });
-    }
-    seen.set(key, member.name);
-    if (member.isDirectory) dirs.add(key);
-    const parts = key.split('/');
-    for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
-    total += member.uncompressedSize;
-  }
-  for (const { member } of held) {
-    const key = foldMemberName(member.name);
-    if (!member.isDirectory && dirs.has(key)) {
-      throw new WaptError('ZIP_DUPLICATE_ENTRY', `${file}: ${member.name} is both a file and a directory`, {
-        detail: { file, member: member.name },
-      });
-    }
-  }
-  if (total > maxTotal) throw bomb(file, `members declare ${total} bytes in all, more than the ${maxTotal} allowed`, { total });
-  const spans = held
-    .map(({ entry, member }) => ({ name: member.name, start: entry.relativeOffsetOfLocalHeader, min: LOCAL_HEADER_MIN + entry.compressedSize }))
-    .sort((x, y) => x.start - y.start);
-  spans.forEach((s, i) => {
-    const next = spans[i + 1];
-    if (next && s.start + s.min > next.start) throw bomb(file, `member ${s.name} overlaps member ${next.name}`, { member: s.name });
-    if (!next && s.start + s.min > fileSize) throw zipInvalid(file, `member ${s.name} runs past the end of the file`, { member: s.name });
-  });
+  return { entry, member, facts };
 }
 
 /** Opens `path`, reads one member (at most maxBytes), closes. For scanpackages, which needs only WAPT/control (W-F2). */
