@@ -3,23 +3,14 @@
 // retries, TLS trust per verify_cert (W-G4), proxy, mTLS and a rate cap.
 import { createHash } from 'node:crypto';
 import { WaptError, asWaptError } from '../../errors.js';
-import { makeDispatchers, type Dispatchers } from './dispatcher.js';
+import { makeDispatchers, type DispatcherOptions, type Dispatchers } from './dispatcher.js';
 import { isRetryable, mapFetchError, redactUrl } from './errors.js';
 import { commitPart, hashExisting, ifRangeValue, partPath, PartWriter, readPart, removePart, writePartMeta } from './part-file.js';
 import { discard, header, send, type SendContext } from './request.js';
 import { TokenBucket } from './throttle.js';
-import type { VerifyCertMode } from './verify-cert.js';
 
-export interface HttpOptions {
-  verifyCert: VerifyCertMode;
-  proxy?: string;
-  /** no_proxy list (see proxy.ts): matching hosts are reached directly. */
-  noProxy?: string;
-  clientCert?: string;
-  clientKey?: string;
-  connectTimeoutMs: number;
-  /** Time to the response headers, and longest silence while reading the body. */
-  readTimeoutMs: number;
+/** Connection settings (TLS trust, proxy, client certificate, timeouts: see DispatcherOptions) plus the client's own. */
+export interface HttpOptions extends DispatcherOptions {
   retries: number;
   retryBaseMs: number;
   maxRedirects: number;

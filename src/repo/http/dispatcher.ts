@@ -10,10 +10,12 @@ import { derSha256, loadPin, type VerifyCertMode } from './verify-cert.js';
 export interface DispatcherOptions {
   verifyCert: VerifyCertMode;
   proxy?: string;
+  /** no_proxy list (see proxy.ts): matching hosts are reached directly. */
   noProxy?: string;
   clientCert?: string;
   clientKey?: string;
   connectTimeoutMs: number;
+  /** Time to the response headers, and longest silence while reading the body. */
   readTimeoutMs: number;
 }
 
