@@ -43,11 +43,8 @@ export async function loadSigner(ctx: CommandContext, paths: SignerPaths): Promi
 }
 
 /** SOURCE_DATE_EPOCH makes builds reproducible: fixed date, derived package_uuid. */
-export function signingDate(env: NodeJS.ProcessEnv): { date: Date; reproducible: boolean } {
-  const sde = env.SOURCE_DATE_EPOCH;
-  if (sde !== undefined && sde !== '') {
-    if (!/^\d+$/.test(sde)) throw new WaptError('USAGE', `SOURCE_DATE_EPOCH must be a whole number of seconds, got ${JSON.stringify(sde)}`);
-    return { date: new Date(Number(sde) * 1000), reproducible: true };
-  }
-  return { date: new Date(), reproducible: false };
+export async function signingDate(env: NodeJS.ProcessEnv): Promise<{ date: Date; reproducible: boolean }> {
+  const { sourceDateEpoch } = await import('../package/index.js');
+  const fixed = sourceDateEpoch(env);
+  return fixed ? { date: fixed, reproducible: true } : { date: new Date(), reproducible: false };
 }

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { isWaptError, WaptError } from '../../src/errors.js';
 import type { HookContext, HookName } from '../../src/agent/hooks/api.js';
-import { assertRunnable, auditStatus, hasSetupCode, runHook, setupKind, setupKindOfFiles } from '../../src/agent/hooks/runner.js';
+import { assertRunnable, auditStatus, runHook, setupKind } from '../../src/agent/hooks/runner.js';
+import { setupKindOf } from '../../src/package/index.js';
 
 let tmp: string;
 
@@ -190,11 +191,11 @@ test('X1: a missing setup.mjs file -> ERR_HOOK_FAILED (cannot load)', async () =
 });
 
 test('W-D5/X1: setup kind from member names and from a directory', async () => {
-  expect(setupKindOfFiles(['WAPT/control', 'setup.py'])).toBe('py');
-  expect(setupKindOfFiles(['setup.py', 'setup.mjs'])).toBe('mjs');
-  expect(setupKindOfFiles(['WAPT/control', 'data/setup.py'])).toBe('none');
-  expect(hasSetupCode(['WAPT/control', 'setup.mjs'])).toBe(true);
-  expect(hasSetupCode(['WAPT/control'])).toBe(false);
+  expect(setupKindOf(['WAPT/control', 'setup.py'])).toBe('py');
+  expect(setupKindOf(['setup.py', 'setup.mjs'])).toBe('mjs');
+  expect(setupKindOf(['WAPT/control', 'data/setup.py'])).toBe('none');
+  expect(setupKindOf(['WAPT/control', 'setup.mjs'])).not.toBe('none');
+  expect(setupKindOf(['WAPT/control'])).toBe('none');
   const dir = path.join(tmp, 'd');
   await mkdir(dir);
   expect(await setupKind(dir)).toBe('none');

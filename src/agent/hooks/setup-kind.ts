@@ -1,25 +1,12 @@
-// Which setup code a package carries (W-A1, W-D5, X1). setup.mjs wins when both
-// are present: a package may keep setup.py for WAPT clients and setup.mjs for us.
+// Which setup code an extracted package carries (W-A1, W-D5, X1). setup.mjs wins when
+// both are present: a package may keep setup.py for WAPT clients and setup.mjs for us.
+// From zip member names, the package room's setupKindOf answers the same question.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { WaptError } from '../../errors.js';
+import type { SetupKind } from '../../package/index.js';
 
-export type SetupKind = 'mjs' | 'py' | 'none';
-
-/** From zip member names (root-level only counts). */
-export function setupKindOfFiles(files: Iterable<string>): SetupKind {
-  let py = false;
-  for (const f of files) {
-    if (f === 'setup.mjs') return 'mjs';
-    if (f === 'setup.py') py = true;
-  }
-  return py ? 'py' : 'none';
-}
-
-/** W-D5: setup.py or setup.mjs makes a package "with setup code" (code-signing required). */
-export function hasSetupCode(files: Iterable<string>): boolean {
-  return setupKindOfFiles(files) !== 'none';
-}
+export type { SetupKind };
 
 async function isFile(p: string): Promise<boolean> {
   try {

@@ -15,7 +15,7 @@ export const command: CommandSpec = {
   async run(ctx, [dirs], opts) {
     const { buildPackage } = await import('../../package/index.js');
     const signer = await loadSigner(ctx, await signerPathsFrom(ctx, opts));
-    const { date, reproducible } = signingDate(ctx.env);
+    const { date, reproducible } = await signingDate(ctx.env);
     const outDir = resolve(ctx.cwd, opts.outDir ?? '.');
     const built: { path: string; package?: string; version?: string; package_uuid?: string }[] = [];
     for (const dir of dirs as string[]) {

@@ -16,7 +16,7 @@ export const command: CommandSpec = {
   async run(ctx, [files], opts) {
     const { resignPackage } = await import('../../package/index.js');
     const signer = await loadSigner(ctx, await signerPathsFrom(ctx, opts));
-    const { date, reproducible } = signingDate(ctx.env);
+    const { date, reproducible } = await signingDate(ctx.env);
     const signed: { path: string; package?: string; version?: string; forced: boolean }[] = [];
     for (const f of files as string[]) {
       const r = await resignPackage(resolve(ctx.cwd, f), {
