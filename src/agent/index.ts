@@ -3,7 +3,6 @@ export { loadConfig, type WaptConfig, type RepoConfig, type VerifyCert } from '.
 export { acquireLock, isPidAlive, type Lock } from './lock.js';
 export * from './db/index.js';
 export * from './resolver/index.js';
-export { atomicWriteFile } from './db/files.js';
 export {
   CLAIM_SIGNATURE_ATTRIBUTES,
   REPORT_ATTRIBUTES,

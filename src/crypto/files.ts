@@ -1,9 +1,9 @@
 // Writing a key and its certificate: temp file then rename, key mode 0600, and
 // never silently replacing an existing key (losing a signing key is unrecoverable).
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { randomBytes } from 'node:crypto';
-import { access, chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { atomicWriteFile } from '../atomic-file.js';
 import { WaptError } from '../errors.js';
 import { certificateToPem } from './certs.js';
 import { privateKeyToEncryptedPem } from './keys.js';
@@ -56,21 +56,9 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    // Created with the final mode so the secret is never readable by others, even briefly.
-    const fh = await open(tmp, 'wx', mode);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await chmod(tmp, mode); // the umask may have narrowed it; make it exact
-    await rename(tmp, path);
+    await atomicWriteFile(path, text, { mode });
   } catch (err) {
-    await rm(tmp, { force: true });
-    if (err instanceof WaptError) throw err;
     throw new WaptError('IO_ERROR', `cannot write ${path}: ${(err as Error).message}`, { cause: err, detail: { path } });
   }
 }

@@ -1,56 +1,9 @@
 // File-level safety for the DB: atomic replace, moving a bad file aside without ever
 // overwriting anything, and sweeping temp files a crashed run left behind.
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { TEMP_MARK } from '../../atomic-file.js';
 import { isPidAlive } from '../lock.js';
-
-const TEMP_MARK = '.tmp-';
-
-function tempName(target: string): string {
-  return `${target}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-/** fsync a directory so a rename in it survives power loss; not supported everywhere. */
-async function syncDir(dir: string): Promise<void> {
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(dir, 'r');
-    await fh.sync();
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // Windows cannot open directories; some filesystems refuse fsync on them.
-    if (!['EISDIR', 'EPERM', 'EINVAL', 'EACCES', 'ENOTSUP'].includes(code ?? '')) throw err;
-  } finally {
-    await fh?.close();
-  }
-}
-
-/**
- * Replaces `target` with `data` so a reader (or a crash) sees either the old or the new
- * bytes: temp file in the same directory, write, fsync, rename, fsync the directory.
- * Keeps the mode of an existing target.
- */
-export async function atomicWriteFile(target: string, data: Uint8Array, defaultMode = 0o644): Promise<void> {
-  const dir = path.dirname(target);
-  await fs.mkdir(dir, { recursive: true });
-  const mode = await fs.stat(target).then((s) => s.mode & 0o777, () => defaultMode);
-  const tmp = tempName(target);
-  const fh = await fs.open(tmp, 'wx', mode);
-  try {
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, target);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dir);
-}
 
 /**
  * Temp files named `<target>.tmp-<pid>-<hex>` whose writer is gone are leftovers of a

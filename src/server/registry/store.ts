@@ -4,7 +4,7 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { SignedClaim } from '../../agent/index.js';
-import { atomicWriteFile } from '../../agent/index.js';
+import { atomicWriteFile } from '../../atomic-file.js';
 
 export interface HostRecord {
   host_uuid: string;
@@ -60,7 +60,7 @@ export class HostStore {
   async put(record: HostRecord): Promise<void> {
     const key = hostKey(record.host_uuid);
     if (!key) throw new Error(`unusable host uuid ${JSON.stringify(record.host_uuid)}`);
-    await atomicWriteFile(this.file(key), Buffer.from(JSON.stringify(record, null, 1) + '\n'), 0o600);
+    await atomicWriteFile(this.file(key), Buffer.from(JSON.stringify(record, null, 1) + '\n'), { defaultMode: 0o600 });
   }
 
   /** Every readable host record, and the files that could not be read (shown, never fatal). */
