@@ -7,11 +7,77 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { extname } from 'node:path';
 import yazl from 'yazl';
 import { asWaptError } from '../errors.js';
 import { checkMemberName } from './zip-names.js';
-import { deterministicEntryOptions } from './zip-writer.js';
 
+
+const FILE_MODE = 0o100644;
+
+/**
+ * Stored, not deflated: formats that are already compressed. Deflate gains
+ * ~0-2% on them for a lot of CPU, and stored members are hashed at disk speed
+ * when packages are verified (hashAllMembers is the hot path). Installers
+ * (exe/msi/msu/cab) are almost always compressed archives themselves.
+ */
+const STORED_EXTENSIONS = new Set(
+  ('zip gz tgz bz2 tbz xz txz lz lzma zst 7z rar cab msi msu msix appx exe jar war apk ' +
+    'deb rpm wapt nupkg whl dmg iso jpg jpeg png gif webp avif heic mp3 mp4 m4a mkv webm ogg ' +
+    'docx xlsx pptx odt ods odp woff woff2').split(' '),
+);
+
+export function shouldCompress(name: string): boolean {
+  return !STORED_EXTENSIONS.has(extname(name).slice(1).toLowerCase());
+}
+
+/**
+ * yazl encodes the DOS timestamp from a Date's *local* getters, so the bytes
+ * would depend on the machine's time zone (and shift inside DST gaps). This
+ * Date reports its UTC fields through the local getters: the DOS fields carry
+ * UTC wall-clock time everywhere. With forceDosTimestamp yazl adds no UT extra
+ * field, which would otherwise hold the same instant a second time.
+ */
+class UtcFieldsDate extends Date {
+  override getFullYear(): number {
+    return this.getUTCFullYear();
+  }
+  override getMonth(): number {
+    return this.getUTCMonth();
+  }
+  override getDate(): number {
+    return this.getUTCDate();
+  }
+  override getHours(): number {
+    return this.getUTCHours();
+  }
+  override getMinutes(): number {
+    return this.getUTCMinutes();
+  }
+  override getSeconds(): number {
+    return this.getUTCSeconds();
+  }
+}
+
+/** Clamped one day inside DOS's 1980-2107 range so yazl's own (local-time) clamp never applies. */
+function dosMtime(d: Date): Date {
+  const min = Date.UTC(1980, 0, 2);
+  const max = Date.UTC(2107, 11, 30);
+  return new UtcFieldsDate(Math.min(Math.max(d.getTime(), min), max));
+}
+
+/** yazl entry options that make a member's bytes depend only on its name, data, mtime and level. */
+export function deterministicEntryOptions(name: string, o: { mtime: Date; level: number; compress?: boolean }) {
+  const compress = o.compress ?? shouldCompress(name);
+  return {
+    mtime: dosMtime(o.mtime),
+    mode: FILE_MODE,
+    compress,
+    compressionLevel: compress ? o.level : 0,
+    forceZip64Format: false,
+    forceDosTimestamp: true,
+  };
+}
 
 export interface ZipBuilderOptions {
   /** Every member gets this mtime: same inputs give the same bytes. */
