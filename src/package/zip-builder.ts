@@ -12,7 +12,6 @@ import yazl from 'yazl';
 import { asWaptError } from '../errors.js';
 import { checkMemberName } from './zip-names.js';
 
-
 const FILE_MODE = 0o100644;
 
 /**
