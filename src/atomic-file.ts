@@ -41,7 +41,12 @@ export interface AtomicWriteOptions {
 export async function atomicWriteFile(target: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(target);
   await fs.mkdir(dir, { recursive: true });
-  const mode = opts.mode ?? (await fs.stat(target).then((s) => s.mode & 0o777, () => opts.defaultMode ?? 0o644));
+  const mode =
+    opts.mode ??
+    (await fs.stat(target).then(
+      (s) => s.mode & 0o777,
+      () => opts.defaultMode ?? 0o644,
+    ));
   const tmp = tempName(target);
   const fh = await fs.open(tmp, 'wx', mode);
   try {

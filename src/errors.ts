@@ -74,7 +74,10 @@ export const ERROR_TABLE = {
   NETWORK_ERROR: { exit: EXIT.NETWORK, remedy: 'check the repository URL, the network and the proxy settings' },
   HTTP_STATUS: { exit: EXIT.NETWORK, remedy: 'the server answered with an error; check the URL and the server logs' },
   TLS_ERROR: { exit: EXIT.NETWORK, remedy: 'the server certificate is not trusted: check verify_cert in wapt-get.ini' },
-  TLS_PIN_MISMATCH: { exit: EXIT.NETWORK, remedy: 'the server certificate differs from the pinned one: possible interception; update the pin only if you know why' },
+  TLS_PIN_MISMATCH: {
+    exit: EXIT.NETWORK,
+    remedy: 'the server certificate differs from the pinned one: possible interception; update the pin only if you know why',
+  },
   TIMEOUT: { exit: EXIT.NETWORK, remedy: 'the server did not answer in time; raise timeout in wapt-get.ini or try later' },
   HTTP_TOO_LARGE: { exit: EXIT.NETWORK, remedy: 'the response is larger than allowed; check the URL' },
   INSECURE_URL: { exit: EXIT.NETWORK, remedy: 'use https://, or set allow_insecure_http=1 for this repository if you really mean it' },

@@ -1,9 +1,7 @@
 // The agent's own version, for User-Agent and min_wapt_version checks (W-C4).
 import { readFileSync } from 'node:fs';
 
-export const VERSION_STRING: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+export const VERSION_STRING: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /**
  * min_wapt_version in WAPT packages names WAPT agent versions (1.5, 1.8, 2.x).

@@ -21,7 +21,11 @@ export interface AuditResultRow {
 
 async function auditOne(row: InstalledRow, targetRoot: string, timeoutMs: number, opts: VerbOptions): Promise<AuditResultRow> {
   const base = { package: row.package, version: row.version };
-  const byStatus = (): AuditResultRow => ({ ...base, status: row.install_status === 'OK' ? 'OK' : row.install_status === 'ERROR' ? 'ERROR' : 'UNKNOWN', output: `no audit hook; install status ${row.install_status}` });
+  const byStatus = (): AuditResultRow => ({
+    ...base,
+    status: row.install_status === 'OK' ? 'OK' : row.install_status === 'ERROR' ? 'ERROR' : 'UNKNOWN',
+    output: `no audit hook; install status ${row.install_status}`,
+  });
   if (!row.setup_code) return byStatus();
   const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
   try {
@@ -30,11 +34,15 @@ async function auditOne(row: InstalledRow, targetRoot: string, timeoutMs: number
       setupPath: path.join(tmp, 'setup.mjs'),
       hook: 'audit',
       ctx: {
-        package: row.package, version: row.version,
+        package: row.package,
+        version: row.version,
         control: { package: row.package, version: row.version, section: row.section, architecture: row.architecture },
-        params: row.install_params, targetRoot, packageDir: tmp,
+        params: row.install_params,
+        targetRoot,
+        packageDir: tmp,
         persistent: row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {},
-        os: process.platform, arch: process.arch,
+        os: process.platform,
+        arch: process.arch,
       },
       timeoutMs,
       killGraceMs: opts.killGraceMs,
@@ -54,11 +62,14 @@ async function auditOne(row: InstalledRow, targetRoot: string, timeoutMs: number
 export async function auditVerb(config: WaptConfig, io: VerbIo, names: string[], opts: VerbOptions): Promise<{ results: AuditResultRow[]; exitCode: number }> {
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt) => {
     const all = rt.db.installed.list();
-    const rows = names.length === 0 ? all : names.map((n) => {
-      const r = all.find((x) => x.package === n);
-      if (!r) throw new WaptError('NOT_INSTALLED', `${n} is not installed`, { detail: { package: n } });
-      return r;
-    });
+    const rows =
+      names.length === 0
+        ? all
+        : names.map((n) => {
+            const r = all.find((x) => x.package === n);
+            if (!r) throw new WaptError('NOT_INSTALLED', `${n} is not installed`, { detail: { package: n } });
+            return r;
+          });
     const targetRoot = rt.config.userModeRoot ?? '/';
     const results: AuditResultRow[] = [];
     for (const [i, row] of rows.entries()) {
@@ -66,7 +77,9 @@ export async function auditVerb(config: WaptConfig, io: VerbIo, names: string[],
       if (opts.dryRun) continue;
       const r = await auditOne(row, targetRoot, rt.config.installTimeoutMs, opts);
       rt.db.installed.setStatus(row.package, row.install_status, {
-        last_audit_status: r.status, last_audit_on: new Date().toISOString(), last_audit_output: r.output,
+        last_audit_status: r.status,
+        last_audit_on: new Date().toISOString(),
+        last_audit_output: r.output,
       });
       await rt.db.persist();
       results.push(r);

@@ -69,8 +69,6 @@ export function signClaim(data: Record<string, unknown>, signer: ClaimSigner, no
 }
 
 /** A host report: the data plus the attributes the server checks (REPORT_ATTRIBUTES). */
-export function signReport(
-  type: ReportType, hostUuid: string, sequence: number, data: Record<string, unknown>, signer: ClaimSigner, now?: Date,
-): SignedClaim {
+export function signReport(type: ReportType, hostUuid: string, sequence: number, data: Record<string, unknown>, signer: ClaimSigner, now?: Date): SignedClaim {
   return signClaim({ ...data, host_uuid: hostUuid, sequence, report_type: type }, signer, now);
 }

@@ -9,8 +9,14 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { WaptError } from '../errors.js';
 import {
-  fingerprintSha256, generateRsaKeyPair, issueCertificate, keyMatchesCertificate, loadPrivateKey,
-  parseCertificates, privateKeyToEncryptedPem, certificateToPem,
+  fingerprintSha256,
+  generateRsaKeyPair,
+  issueCertificate,
+  keyMatchesCertificate,
+  loadPrivateKey,
+  parseCertificates,
+  privateKeyToEncryptedPem,
+  certificateToPem,
 } from '../crypto/index.js';
 
 export const HOST_IDENTITY_DIR = 'host-identity';
@@ -37,7 +43,10 @@ export interface HostIdentityOptions {
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.stat(p).then(() => true, () => false);
+  return fs.stat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function load(dir: string, opts: HostIdentityOptions): Promise<HostIdentity> {
@@ -56,9 +65,13 @@ async function load(dir: string, opts: HostIdentityOptions): Promise<HostIdentit
   }
   const now = (opts.now ?? new Date()).getTime();
   if (Date.parse(certificate.validTo) <= now) {
-    throw new WaptError('CERT_EXPIRED', `host certificate ${certPath} expired on ${certificate.validTo}: move ${dir} aside, ask the server admin to forget this host, then register again`, {
-      detail: { path: certPath, validTo: certificate.validTo },
-    });
+    throw new WaptError(
+      'CERT_EXPIRED',
+      `host certificate ${certPath} expired on ${certificate.validTo}: move ${dir} aside, ask the server admin to forget this host, then register again`,
+      {
+        detail: { path: certPath, validTo: certificate.validTo },
+      },
+    );
   }
   return { dir, keyPath, certPath, key, certificate, fingerprint: fingerprintSha256(certificate), created: false };
 }

@@ -66,7 +66,9 @@ export function packageReports(rows: readonly InstalledRow[]): PackageReport[] {
 /** install_status → number of packages, plus AUDIT-<status> for audited packages. */
 export function statusCounts(packages: readonly PackageReport[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  const add = (k: string) => { counts[k] = (counts[k] ?? 0) + 1; };
+  const add = (k: string) => {
+    counts[k] = (counts[k] ?? 0) + 1;
+  };
   for (const p of packages) {
     add(p.install_status);
     if (p.last_audit_status) add(`AUDIT-${p.last_audit_status}`);

@@ -18,11 +18,17 @@ export interface SessionResult {
   message?: string;
 }
 
-export async function sessionSetupVerb(config: WaptConfig, io: VerbIo, names: string[], opts: VerbOptions & { user?: string }): Promise<{ user: string; results: SessionResult[]; exitCode: number }> {
+export async function sessionSetupVerb(
+  config: WaptConfig,
+  io: VerbIo,
+  names: string[],
+  opts: VerbOptions & { user?: string },
+): Promise<{ user: string; results: SessionResult[]; exitCode: number }> {
   const user = opts.user ?? currentUser();
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt) => {
     const all = rt.db.installed.list().filter((r) => r.install_status === 'OK');
-    for (const n of names) if (!all.some((r) => r.package === n)) throw new WaptError('NOT_INSTALLED', `${n} is not installed (status OK)`, { detail: { package: n } });
+    for (const n of names)
+      if (!all.some((r) => r.package === n)) throw new WaptError('NOT_INSTALLED', `${n} is not installed (status OK)`, { detail: { package: n } });
     const rows = names.length === 0 ? all : all.filter((r) => names.includes(r.package));
     const results: SessionResult[] = [];
     for (const row of rows) {
@@ -44,11 +50,16 @@ export async function sessionSetupVerb(config: WaptConfig, io: VerbIo, names: st
             setupPath: path.join(tmp, 'setup.mjs'),
             hook: 'session_setup',
             ctx: {
-              package: row.package, version: row.version,
+              package: row.package,
+              version: row.version,
               control: { package: row.package, version: row.version },
-              params: row.install_params, targetRoot: rt.config.userModeRoot ?? '/', packageDir: tmp,
+              params: row.install_params,
+              targetRoot: rt.config.userModeRoot ?? '/',
+              packageDir: tmp,
               persistent: row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {},
-              os: process.platform, arch: process.arch, user,
+              os: process.platform,
+              arch: process.arch,
+              user,
             },
             timeoutMs: rt.config.installTimeoutMs,
             onOutput: io.output,

@@ -39,7 +39,12 @@ export async function ensurePki(work: string): Promise<Pki> {
     const caKey = await generateRsaKeyPair();
     const caCert = await createCaCertificate({ commonName: 'bench CA', key: caKey });
     const leafKey = await generateRsaKeyPair();
-    const leaf = await issueCertificate({ commonName: 'bench-codesigner', publicKey: leafKey.publicKey, codeSigning: true, issuer: { cert: caCert, privateKey: caKey.privateKey } });
+    const leaf = await issueCertificate({
+      commonName: 'bench-codesigner',
+      publicKey: leafKey.publicKey,
+      codeSigning: true,
+      issuer: { cert: caCert, privateKey: caKey.privateKey },
+    });
     await writeFile(join(trustedDir, 'ca.crt'), certificateToPem(caCert));
     await writeFile(keyPath, privateKeyToEncryptedPem(leafKey.privateKey, ''), { mode: 0o600 });
     await writeFile(certPath, certificateToPem(leaf));
@@ -83,10 +88,15 @@ export function writeTextFile(path: string, size: number): Promise<void> {
     len += l.length;
   }
   const block = Buffer.from(lines.join('').slice(0, MiB), 'latin1');
-  return writeChunks(path, size, (i, buf) => {
-    block.copy(buf, 0, 0, buf.length);
-    buf.write(`block ${i} ${randomBytes(16).toString('hex')}\n`, 0, 'latin1');
-  }, MiB);
+  return writeChunks(
+    path,
+    size,
+    (i, buf) => {
+      block.copy(buf, 0, 0, buf.length);
+      buf.write(`block ${i} ${randomBytes(16).toString('hex')}\n`, 0, 'latin1');
+    },
+    MiB,
+  );
 }
 
 export type PayloadKind = 'stored' | 'deflated';

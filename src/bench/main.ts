@@ -31,7 +31,14 @@ const BENCHES: [string, Bench][] = [
   ['resolve-10k', benchResolve],
   ['db-persist-10k', benchDbPersist],
 ];
-const ALIASES: Record<string, string> = { 'scan-1k': 'scan', 'scan-10k': 'scan', verify: 'verify-1g', build: 'build-1g', download: 'download-1g', install: 'install-1g' };
+const ALIASES: Record<string, string> = {
+  'scan-1k': 'scan',
+  'scan-10k': 'scan',
+  verify: 'verify-1g',
+  build: 'build-1g',
+  download: 'download-1g',
+  install: 'install-1g',
+};
 
 interface Args {
   quick: boolean;
@@ -86,12 +93,25 @@ async function main(): Promise<number> {
       try {
         const got = await bench(ctx);
         rows.push(...got);
-        for (const r of got) ctx.log(`   ${r.label}: ${r.ours === null ? 'n/a' : r.ours.toFixed(3)} ${r.unit}${r.peer !== null ? ` / ${r.peerLabel} ${r.peer.toFixed(3)}` : ''}`);
+        for (const r of got)
+          ctx.log(`   ${r.label}: ${r.ours === null ? 'n/a' : r.ours.toFixed(3)} ${r.unit}${r.peer !== null ? ` / ${r.peerLabel} ${r.peer.toFixed(3)}` : ''}`);
       } catch (err) {
         crashed++;
         const msg = (err as Error).stack ?? String(err);
         ctx.log(`   CRASHED: ${msg}`);
-        rows.push({ bench: name, label: name, ours: null, unit: 's', peerLabel: '—', peer: null, ratio: null, target: '—', pass: null, runs: '—', note: `CRASHED: ${(err as Error).message.split('\n')[0]}` });
+        rows.push({
+          bench: name,
+          label: name,
+          ours: null,
+          unit: 's',
+          peerLabel: '—',
+          peer: null,
+          ratio: null,
+          target: '—',
+          pass: null,
+          runs: '—',
+          note: `CRASHED: ${(err as Error).message.split('\n')[0]}`,
+        });
       }
       ctx.log(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     }

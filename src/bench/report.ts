@@ -89,7 +89,11 @@ export const HEADER = ['benchmark', 'ours', 'peer', 'ratio', 'target', 'result',
 export function renderTable(rows: Row[]): string {
   const data = [HEADER, ...rows.map(cells)];
   const widths = HEADER.map((_, c) => Math.max(...data.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, c) => v.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(data[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...data.slice(1).map(line)];
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.label}: ${r.note}`);
   return [...out, ...(notes.length ? ['', 'notes:', ...notes] : [])].join('\n');
@@ -98,9 +102,5 @@ export function renderTable(rows: Row[]): string {
 /** The same table in Markdown, for docs/benchmarks.md. */
 export function renderMarkdown(rows: Row[]): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
-  return [
-    `| ${HEADER.join(' | ')} |`,
-    `|${HEADER.map(() => '---').join('|')}|`,
-    ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`),
-  ].join('\n');
+  return [`| ${HEADER.join(' | ')} |`, `|${HEADER.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${cells(r).map(esc).join(' | ')} |`)].join('\n');
 }

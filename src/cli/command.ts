@@ -17,6 +17,10 @@ export interface CommandContext {
   cwd: string;
 }
 
+/** commander's parsed options: untyped by nature, each verb reads the keys it declared. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type CommandOptions = Record<string, any>;
+
 export interface CommandSpec {
   name: string;
   aliases?: string[];
@@ -30,5 +34,5 @@ export interface CommandSpec {
    * Positional args in declaration order (variadic ones as string[]), then the parsed options
    * (camelCased by commander). Returns the exit code (default 0). Throw WaptError on failure.
    */
-  run(ctx: CommandContext, args: unknown[], opts: Record<string, any>): Promise<number | void>;
+  run(ctx: CommandContext, args: unknown[], opts: CommandOptions): Promise<number | void>;
 }

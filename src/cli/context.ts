@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 // Heavy rooms are imported on first use so `wapt-get --version` starts fast.
 import type { WaptConfig } from '../agent/index.js';
 import type { TrustStore } from '../crypto/index.js';
-import type { CommandContext } from './command.js';
+import type { CommandContext, CommandOptions } from './command.js';
 import type { SignerPaths } from './signing-key.js';
 
 const configs = new WeakMap<CommandContext, Promise<WaptConfig>>();
@@ -25,7 +25,7 @@ export async function trustStoreFor(ctx: CommandContext, trustedFlag: string | u
   return TrustStore.load(dir, { onWarning: (m) => ctx.out.warn(m) });
 }
 
-export async function signerPathsFrom(ctx: CommandContext, opts: Record<string, any>): Promise<SignerPaths> {
+export async function signerPathsFrom(ctx: CommandContext, opts: CommandOptions): Promise<SignerPaths> {
   const needConfig = !opts.key || !opts.cert;
   const cfg = needConfig ? await configOf(ctx) : null;
   const abs = (p: string | null | undefined) => (p ? resolve(ctx.cwd, p) : undefined);

@@ -4,15 +4,21 @@
 import type { WaptConfig } from '../agent/index.js';
 import type { PlanJson, StepResult, VerbIo } from '../agent/index.js';
 import type { PlanStep } from '../agent/index.js';
-import type { CommandContext, OptionSpec } from './command.js';
+import type { CommandContext, CommandOptions, OptionSpec } from './command.js';
 
 export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
-export const LOCK_TIMEOUT: OptionSpec = { flags: '--lock-timeout <seconds>', description: 'wait this long for another wapt-get to finish (default: lock_timeout in wapt-get.ini, 60)' };
-export const LIMIT_RATE: OptionSpec = { flags: '--limit-rate <rate>', description: 'download rate cap in bytes/s, k/M suffixes allowed (default: limit_rate in wapt-get.ini)' };
+export const LOCK_TIMEOUT: OptionSpec = {
+  flags: '--lock-timeout <seconds>',
+  description: 'wait this long for another wapt-get to finish (default: lock_timeout in wapt-get.ini, 60)',
+};
+export const LIMIT_RATE: OptionSpec = {
+  flags: '--limit-rate <rate>',
+  description: 'download rate cap in bytes/s, k/M suffixes allowed (default: limit_rate in wapt-get.ini)',
+};
 export const FORCE: OptionSpec = { flags: '-f, --force', description: 'reinstall packages that are already installed' };
 
 /** wapt-get.ini with the verb's overrides (validated by the config loader like ini values). */
-export async function agentConfig(ctx: CommandContext, opts: Record<string, any>): Promise<WaptConfig> {
+export async function agentConfig(ctx: CommandContext, opts: CommandOptions): Promise<WaptConfig> {
   const { loadConfig } = await import('../agent/index.js');
   const overrides: Record<string, string> = {};
   if (opts.limitRate !== undefined) overrides.limit_rate = String(opts.limitRate);
@@ -66,10 +72,18 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
 }
 
 /** Prints a verb outcome: JSON `{plan, results, leftovers}` or plan + results lines. */
-export async function printOutcome(ctx: CommandContext, outcome: { plan?: PlanJson; results: StepResult[]; leftovers?: unknown[]; dryRun?: boolean }): Promise<void> {
+export async function printOutcome(
+  ctx: CommandContext,
+  outcome: { plan?: PlanJson; results: StepResult[]; leftovers?: unknown[]; dryRun?: boolean },
+): Promise<void> {
   const { planLines, resultLine } = await import('../agent/index.js');
   ctx.out.result(
-    { ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}), dry_run: Boolean(outcome.dryRun), results: outcome.results, leftovers: outcome.leftovers ?? [] },
+    {
+      ...(outcome.plan !== undefined ? { plan: outcome.plan } : {}),
+      dry_run: Boolean(outcome.dryRun),
+      results: outcome.results,
+      leftovers: outcome.leftovers ?? [],
+    },
     () => {
       const lines: string[] = [];
       if (outcome.dryRun || outcome.results.length === 0) if (outcome.plan) lines.push(...planLines(outcome.plan));

@@ -18,7 +18,10 @@ export interface SignerPaths {
 
 export async function loadSigner(ctx: CommandContext, paths: SignerPaths): Promise<Signer> {
   if (!paths.key || !paths.cert) {
-    throw new WaptError('USAGE', 'a signing key and certificate are needed: --key KEY.pem --cert CERT.crt (or private_key / personal_certificate_path in wapt-get.ini)');
+    throw new WaptError(
+      'USAGE',
+      'a signing key and certificate are needed: --key KEY.pem --cert CERT.crt (or private_key / personal_certificate_path in wapt-get.ini)',
+    );
   }
   const { isEncryptedPem, loadPrivateKey, parseCertificates, resolvePassword } = await import('../crypto/index.js');
   let certText: Buffer;
@@ -31,13 +34,15 @@ export async function loadSigner(ctx: CommandContext, paths: SignerPaths): Promi
   if (certificates.length === 0) throw new WaptError('CERT_INVALID', `${paths.cert} holds no certificate`);
   // Only an encrypted key needs a password: never prompt for a plain one.
   const keyText = await readFile(paths.key, 'latin1').catch(() => '');
-  const password = !isEncryptedPem(keyText) ? undefined : await resolvePassword({
-    passwordFile: paths.passwordFile,
-    env: ctx.env,
-    prompt: true,
-    what: `password for ${paths.key}`,
-    onWarning: (m) => ctx.out.warn(m),
-  });
+  const password = !isEncryptedPem(keyText)
+    ? undefined
+    : await resolvePassword({
+        passwordFile: paths.passwordFile,
+        env: ctx.env,
+        prompt: true,
+        what: `password for ${paths.key}`,
+        onWarning: (m) => ctx.out.warn(m),
+      });
   const key = await loadPrivateKey(paths.key, password, { onWarning: (m) => ctx.out.warn(m) });
   return { key, certificates };
 }

@@ -66,8 +66,11 @@ export async function issueCertificate(opts: IssueOptions): Promise<X509Certific
         new x509.BasicConstraintsExtension(false, undefined, true),
         ...(opts.codeSigning ? [new x509.ExtendedKeyUsageExtension([OID_CODE_SIGNING], true)] : []),
         new x509.KeyUsagesExtension(
-          x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation | x509.KeyUsageFlags.dataEncipherment |
-            x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+          x509.KeyUsageFlags.digitalSignature |
+            x509.KeyUsageFlags.nonRepudiation |
+            x509.KeyUsageFlags.dataEncipherment |
+            x509.KeyUsageFlags.keyCertSign |
+            x509.KeyUsageFlags.cRLSign,
           true,
         ),
         await x509.SubjectKeyIdentifierExtension.create(await toCryptoPublic(opts.publicKey)),
@@ -88,10 +91,7 @@ async function caExtensions(publicKey: KeyObject): Promise<X509.Extension[]> {
   const x509 = loadX509();
   return [
     new x509.BasicConstraintsExtension(true, undefined, true),
-    new x509.KeyUsagesExtension(
-      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-      true,
-    ),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     await x509.SubjectKeyIdentifierExtension.create(await toCryptoPublic(publicKey)),
   ];
 }

@@ -31,7 +31,7 @@ function tlv(der: Uint8Array, off: number, limit: number): Tlv {
 
 function children(der: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let off = parent.start; off < parent.end; ) {
+  for (let off = parent.start; off < parent.end;) {
     const c = tlv(der, off, parent.end);
     out.push(c);
     off = c.end;
@@ -51,8 +51,10 @@ function lastCn(der: Uint8Array, name: Tlv): string | undefined {
       if (!type || !value || type.tag !== 0x06) throw new Error('malformed AttributeTypeAndValue');
       if (type.end - type.start !== 3 || OID_CN.some((b, i) => der[type.start + i] !== b)) continue;
       const bytes = der.subarray(value.start, value.end);
-      if (value.tag === 0x0c) cn = utf8.decode(bytes); // UTF8String (throws on bad UTF-8 → library)
-      else if (value.tag === 0x13 || value.tag === 0x16) cn = Buffer.from(bytes).toString('latin1'); // Printable, IA5
+      if (value.tag === 0x0c)
+        cn = utf8.decode(bytes); // UTF8String (throws on bad UTF-8 → library)
+      else if (value.tag === 0x13 || value.tag === 0x16)
+        cn = Buffer.from(bytes).toString('latin1'); // Printable, IA5
       else return undefined; // BMP, Teletex, Universal…: rare; left to the library
     }
   }

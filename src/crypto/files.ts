@@ -15,7 +15,10 @@ export interface WrittenKeyCert {
 
 /** A file name stem from a common name: anything outside [A-Za-z0-9._-] becomes '_'. */
 export function safeFileStem(commonName: string): string {
-  const stem = commonName.trim().replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '_');
+  const stem = commonName
+    .trim()
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^\.+/, '_');
   if (!stem) throw new WaptError('USAGE', `cannot make a file name from common name "${commonName}"`);
   return stem;
 }

@@ -72,18 +72,29 @@ export async function createKeyCert(req: KeyCertRequest): Promise<KeyCertSummary
 }
 
 /** The CA that will sign: its certificate (first of the file), its key, which must match and be a CA. */
-export async function loadIssuer(certPath: string, keyPath: string, password: string | undefined, onWarning?: (m: string) => void): Promise<{ cert: X509Certificate; privateKey: KeyObject }> {
+export async function loadIssuer(
+  certPath: string,
+  keyPath: string,
+  password: string | undefined,
+  onWarning?: (m: string) => void,
+): Promise<{ cert: X509Certificate; privateKey: KeyObject }> {
   let text: Buffer;
   try {
     text = await readFile(certPath);
   } catch (err) {
-    throw new WaptError('IO_ERROR', `cannot read CA certificate ${certPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, { cause: err, detail: { path: certPath } });
+    throw new WaptError('IO_ERROR', `cannot read CA certificate ${certPath}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      cause: err,
+      detail: { path: certPath },
+    });
   }
   const [cert] = parseCertificates(text);
-  if (!isCa(cert!)) throw new WaptError('USAGE', `${certPath} ("${commonName(cert!)}") is not a CA certificate (basicConstraints CA:TRUE); it cannot issue certificates`);
+  if (!isCa(cert!))
+    throw new WaptError('USAGE', `${certPath} ("${commonName(cert!)}") is not a CA certificate (basicConstraints CA:TRUE); it cannot issue certificates`);
   const privateKey = await loadPrivateKey(keyPath, password, { onWarning });
   if (!keyMatchesCertificate(privateKey, cert!)) {
-    throw new WaptError('KEY_CERT_MISMATCH', `${keyPath} is not the private key of ${certPath} ("${commonName(cert!)}")`, { detail: { key: keyPath, cert: certPath } });
+    throw new WaptError('KEY_CERT_MISMATCH', `${keyPath} is not the private key of ${certPath} ("${commonName(cert!)}")`, {
+      detail: { key: keyPath, cert: certPath },
+    });
   }
   return { cert: cert!, privateKey };
 }
@@ -99,7 +110,8 @@ export function parseKeySize(value: unknown): RsaKeySize {
 export function parseDays(value: unknown, fallback = 3650): number {
   if (value === undefined) return fallback;
   const s = String(value);
-  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 36_500) throw new WaptError('USAGE', `--days must be a whole number of days between 1 and 36500, not ${s}`);
+  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 36_500)
+    throw new WaptError('USAGE', `--days must be a whole number of days between 1 and 36500, not ${s}`);
   return Number(s);
 }
 

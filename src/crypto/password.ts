@@ -105,7 +105,11 @@ export function promptHidden(question: string, input: NodeJS.ReadStream, output:
       const chars = [...chunk];
       for (let i = 0; i < chars.length; i++) {
         const ch = chars[i]!;
-        const rest = () => chars.slice(i + 1).join('').replace(/^\n/, ''); // CRLF: skip the LF
+        const rest = () =>
+          chars
+            .slice(i + 1)
+            .join('')
+            .replace(/^\n/, ''); // CRLF: skip the LF
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish(rest());
         if (ch === '\u0003') return finish('', new WaptError('USAGE', 'password prompt interrupted'));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);

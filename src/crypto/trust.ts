@@ -46,7 +46,10 @@ export class TrustStore {
   static async load(dir: string, opts: TrustStoreOptions = {}): Promise<TrustStore> {
     let names: string[];
     try {
-      names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isFile()).map((d) => d.name).sort();
+      names = (await readdir(dir, { withFileTypes: true }))
+        .filter((d) => d.isFile())
+        .map((d) => d.name)
+        .sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new TrustStore([], [], opts);
       throw new WaptError('IO_ERROR', `cannot read trusted directory ${dir}: ${(err as Error).message}`, { cause: err, detail: { path: dir } });
@@ -72,7 +75,11 @@ export class TrustStore {
 
   /** A store from certificates in memory; CRLs as PEM or DER bytes (CERT_INVALID on garbage). */
   static fromCertificates(certs: X509Certificate[], crls: Buffer[] = [], opts: TrustStoreOptions = {}): TrustStore {
-    return new TrustStore(certs, crls.flatMap((c, i) => parseCrls(c, `crl #${i + 1}`)), opts);
+    return new TrustStore(
+      certs,
+      crls.flatMap((c, i) => parseCrls(c, `crl #${i + 1}`)),
+      opts,
+    );
   }
 
   get certificates(): readonly X509Certificate[] {
@@ -158,9 +165,13 @@ export class TrustStore {
         const when = crl.revoked.get(serial);
         if (when) {
           const role = i === 0 ? 'signer' : 'intermediate';
-          throw new WaptError('CERT_REVOKED', `${role} certificate "${commonName(cert)}" (serial ${serial}) was revoked on ${when.toISOString()} by CRL ${crl.source}`, {
-            detail: { role, commonName: commonName(cert), serial, fingerprint: fingerprintSha256(cert), crl: crl.source },
-          });
+          throw new WaptError(
+            'CERT_REVOKED',
+            `${role} certificate "${commonName(cert)}" (serial ${serial}) was revoked on ${when.toISOString()} by CRL ${crl.source}`,
+            {
+              detail: { role, commonName: commonName(cert), serial, fingerprint: fingerprintSha256(cert), crl: crl.source },
+            },
+          );
         }
       }
     }
@@ -213,7 +224,13 @@ function checkDates(chain: X509Certificate[], at: Date): void {
     if (notBefore <= at && at <= notAfter) return;
     const role = i === 0 ? 'signer' : i === chain.length - 1 ? 'trusted CA' : 'intermediate';
     const span = `valid from ${notBefore.toISOString()} to ${notAfter.toISOString()}`;
-    const detail = { role, commonName: commonName(cert), fingerprint: fingerprintSha256(cert), notBefore: notBefore.toISOString(), notAfter: notAfter.toISOString() };
+    const detail = {
+      role,
+      commonName: commonName(cert),
+      fingerprint: fingerprintSha256(cert),
+      notBefore: notBefore.toISOString(),
+      notAfter: notAfter.toISOString(),
+    };
     if (at > notAfter) throw new WaptError('CERT_EXPIRED', `${role} certificate "${commonName(cert)}" has expired (${span})`, { detail });
     if (at < notBefore) throw new WaptError('CERT_NOT_YET_VALID', `${role} certificate "${commonName(cert)}" is not yet valid (${span})`, { detail });
   });

@@ -63,9 +63,13 @@ function assertRoundTrips(control: ControlFields): void {
     // WAPT would read such a value as several lines and reject the package ("Invalid line").
     if (PYTHON_LINE_BREAKS.test(value)) {
       const ch = PYTHON_LINE_BREAKS.exec(value)![0];
-      throw new WaptError('CONTROL_INVALID', `field ${key}: holds U+${ch.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which WAPT reads as a line break`, {
-        detail: { field: key },
-      });
+      throw new WaptError(
+        'CONTROL_INVALID',
+        `field ${key}: holds U+${ch.charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()}, which WAPT reads as a line break`,
+        {
+          detail: { field: key },
+        },
+      );
     }
     const lines = value.split('\n');
     if (lines.slice(1).some((l) => l.trim() === '' || /^\s/.test(l))) {
@@ -89,9 +93,13 @@ export async function readSourceControl(dir: string): Promise<ControlFields> {
   const lines = text.split(/\r?\n/);
   const blank = lines.findIndex((l) => l.trim() === '');
   if (blank >= 0 && lines.slice(blank + 1).some((l) => l.trim() !== '')) {
-    throw new WaptError('CONTROL_INVALID', `${path} line ${blank + 1}: a blank line ends the control, but more lines follow (continuation lines may not be empty)`, {
-      detail: { file: path, line: blank + 1 },
-    });
+    throw new WaptError(
+      'CONTROL_INVALID',
+      `${path} line ${blank + 1}: a blank line ends the control, but more lines follow (continuation lines may not be empty)`,
+      {
+        detail: { file: path, line: blank + 1 },
+      },
+    );
   }
   const control = parseControl(text, { source: path });
   validateControl(control);

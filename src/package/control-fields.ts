@@ -59,16 +59,7 @@ export const CANONICAL_ORDER: readonly string[] = [...REQUIRED_FIELDS, ...OPTION
 export const ALWAYS_WRITTEN_FIELDS: readonly string[] = CANONICAL_ORDER.filter((k) => k !== 'signature');
 
 /** W-E3: signed set of a legacy control (no signed_attributes, signature_date < "20170609"). */
-export const LEGACY_SIGNED_ATTRIBUTES = [
-  'package',
-  'version',
-  'architecture',
-  'section',
-  'priority',
-  'depends',
-  'conflicts',
-  'maturity',
-] as const;
+export const LEGACY_SIGNED_ATTRIBUTES = ['package', 'version', 'architecture', 'section', 'priority', 'depends', 'conflicts', 'maturity'] as const;
 
 /** W-C3: the sections a control may declare. */
 export const SECTIONS = ['base', 'restricted', 'group', 'host', 'unit', 'profile', 'wsus', 'selfservice'] as const;

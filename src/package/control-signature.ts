@@ -2,22 +2,13 @@
 // primitives: values in, signed values or a verdict out.
 import { createHash, randomUUID, type KeyObject, type X509Certificate } from 'node:crypto';
 import { WaptError } from '../errors.js';
-import {
-  commonName,
-  decodeBase64Loose,
-  fingerprintSha256,
-  signSha256,
-  verifySha256,
-  type TrustStore,
-} from '../crypto/index.js';
+import { commonName, decodeBase64Loose, fingerprintSha256, signSha256, verifySha256, type TrustStore } from '../crypto/index.js';
 import { CANONICAL_ORDER, LEGACY_SIGNED_ATTRIBUTES, SIGNATURE_FIELDS } from './control-fields.js';
 import { field, parseControl, serializeControl, type ControlFields } from './control.js';
 import { signedAttributesJson } from './pyjson.js';
 
 /** W-E1: every required, optional and signature attribute except `signature`. */
-export const SIGNED_ATTRIBUTES: readonly string[] = CANONICAL_ORDER.filter(
-  (k) => k !== 'signature' && !['filename', 'size', 'md5sum', 'sha256'].includes(k),
-);
+export const SIGNED_ATTRIBUTES: readonly string[] = CANONICAL_ORDER.filter((k) => k !== 'signature' && !['filename', 'size', 'md5sum', 'sha256'].includes(k));
 
 /** W-E3: the attribute names a verifier must cover, including the legacy fallback. */
 export function signedAttributeNames(fields: ControlFields): string[] {
@@ -114,9 +105,7 @@ export function findControlSigner(fields: ControlFields, certificates: X509Certi
   const signature = decodeBase64Loose(sigText);
   const blob = signedAttributesJson(fields, attrs);
   const wanted = field(fields, 'signer_fingerprint').toLowerCase();
-  const candidates = wanted
-    ? certificates.filter((c) => fingerprintSha256(c) === wanted)
-    : certificates;
+  const candidates = wanted ? certificates.filter((c) => fingerprintSha256(c) === wanted) : certificates;
   if (wanted && candidates.length === 0) {
     throw new WaptError(
       'SIGNER_UNTRUSTED',

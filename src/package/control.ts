@@ -1,12 +1,6 @@
 // WAPT/control text: parse, validate, serialise (W-C1..W-C3). Pure.
 import { WaptError, isWaptError } from '../errors.js';
-import {
-  ALWAYS_WRITTEN_FIELDS,
-  CANONICAL_ORDER,
-  FIELD_DEFAULTS,
-  INDEX_ONLY_FIELDS,
-  SECTIONS,
-} from './control-fields.js';
+import { ALWAYS_WRITTEN_FIELDS, CANONICAL_ORDER, FIELD_DEFAULTS, INDEX_ONLY_FIELDS, SECTIONS } from './control-fields.js';
 import { PACKAGE_NAME_RE, parseRequirementList } from './requirement.js';
 import { parseVersion } from './version.js';
 

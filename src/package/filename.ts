@@ -21,16 +21,15 @@ export function packageFilename(fields: ControlFields): string {
     parts = [name];
   } else {
     const version = field(fields, 'version');
-    if (version === '') throw new WaptError('CONTROL_INVALID', `control field "version" is missing: cannot name the file of ${pkg}`, { detail: { field: 'version' } });
+    if (version === '')
+      throw new WaptError('CONTROL_INVALID', `control field "version" is missing: cannot name the file of ${pkg}`, { detail: { field: 'version' } });
     const locale = field(fields, 'locale')
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '')
       .join('-');
     const keepAll = name.toLowerCase().endsWith('-waptupgrade');
-    const extra = [field(fields, 'architecture'), field(fields, 'maturity'), locale].filter(
-      (f) => f !== '' && (keepAll || f !== 'all'),
-    );
+    const extra = [field(fields, 'architecture'), field(fields, 'maturity'), locale].filter((f) => f !== '' && (keepAll || f !== 'all'));
     parts = [name, version, ...extra];
   }
   return `${parts.join('_')}.wapt`.replace(/\.\./g, '_').replace(DELETED_CHARS, '').trim();

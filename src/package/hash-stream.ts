@@ -20,7 +20,7 @@ export async function hashFile(path: string, algos: HashAlgo[]): Promise<Record<
       const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
       let pos = 0;
       // Until EOF, not the stat size: a file still growing is hashed as far as it goes, like a read stream.
-      for (let i = 0, pending = fh.read(bufs[0]!, 0, size, 0); ; ) {
+      for (let i = 0, pending = fh.read(bufs[0]!, 0, size, 0); ;) {
         const { bytesRead, buffer } = await pending;
         if (bytesRead === 0) break;
         pos += bytesRead;

@@ -7,12 +7,7 @@ export const MANIFEST_MEMBER = 'WAPT/manifest.sha256';
 export const SIGNATURE_MEMBER = 'WAPT/signature.sha256';
 
 /** W-D1/W-A2: never listed in the manifest. */
-export const MANIFEST_EXCLUDED: ReadonlySet<string> = new Set([
-  MANIFEST_MEMBER,
-  SIGNATURE_MEMBER,
-  'WAPT/manifest.sha1',
-  'WAPT/signature',
-]);
+export const MANIFEST_EXCLUDED: ReadonlySet<string> = new Set([MANIFEST_MEMBER, SIGNATURE_MEMBER, 'WAPT/manifest.sha1', 'WAPT/signature']);
 
 /** Members that count as setup code for the code-signing rule (W-D5, X1). */
 export const SETUP_MEMBERS = ['setup.py', 'setup.mjs'] as const;
@@ -39,13 +34,7 @@ export function parseManifest(bytes: Buffer, source: string): Map<string, string
   }
   const out = new Map<string, string>();
   for (const pair of data) {
-    if (
-      !Array.isArray(pair) ||
-      pair.length !== 2 ||
-      typeof pair[0] !== 'string' ||
-      typeof pair[1] !== 'string' ||
-      !/^[0-9a-fA-F]{64}$/.test(pair[1])
-    ) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string' || !/^[0-9a-fA-F]{64}$/.test(pair[1])) {
       throw new WaptError('MANIFEST_INVALID', `${source}: ${MANIFEST_MEMBER} holds a malformed entry ${JSON.stringify(pair).slice(0, 120)}`);
     }
     if (out.has(pair[0])) {

@@ -49,9 +49,13 @@ export async function resignPackage(path: string, opts: ResignOptions): Promise<
     const altered = [...diff.modified, ...diff.missing, ...diff.extra];
     if (altered.length > 0) {
       if (!opts.force) {
-        throw new WaptError('MANIFEST_MISMATCH', `${source}: content no longer matches its manifest (${altered.join(', ')}); refusing to sign it (--force overrides)`, {
-          detail: { file: source, ...diff },
-        });
+        throw new WaptError(
+          'MANIFEST_MISMATCH',
+          `${source}: content no longer matches its manifest (${altered.join(', ')}); refusing to sign it (--force overrides)`,
+          {
+            detail: { file: source, ...diff },
+          },
+        );
       }
       forced = true;
       opts.onWarning?.(`${source}: SIGNING ALTERED CONTENT because of --force (${altered.join(', ')})`);

@@ -21,9 +21,11 @@ const FILE_MODE = 0o100644;
  * (exe/msi/msu/cab) are almost always compressed archives themselves.
  */
 const STORED_EXTENSIONS = new Set(
-  ('zip gz tgz bz2 tbz xz txz lz lzma zst 7z rar cab msi msu msix appx exe jar war apk ' +
+  (
+    'zip gz tgz bz2 tbz xz txz lz lzma zst 7z rar cab msi msu msix appx exe jar war apk ' +
     'deb rpm wapt nupkg whl dmg iso jpg jpeg png gif webp avif heic mp3 mp4 m4a mkv webm ogg ' +
-    'docx xlsx pptx odt ods odp woff woff2').split(' '),
+    'docx xlsx pptx odt ods odp woff woff2'
+  ).split(' '),
 );
 
 export function shouldCompress(name: string): boolean {
@@ -90,14 +92,15 @@ export class ZipBuilder {
   private readonly written: Promise<void>;
   private readonly opts: Required<ZipBuilderOptions>;
 
-  private constructor(readonly dest: string, opts: ZipBuilderOptions) {
+  private constructor(
+    readonly dest: string,
+    opts: ZipBuilderOptions,
+  ) {
     this.opts = { level: 6, ...opts };
     this.tmp = `${dest}.tmp-${process.pid}`;
-    this.written = pipeline(this.zip.outputStream, createWriteStream(this.tmp, { flags: 'w', mode: 0o644 })).catch(
-      (err: unknown) => {
-        throw asWaptError(err);
-      },
-    );
+    this.written = pipeline(this.zip.outputStream, createWriteStream(this.tmp, { flags: 'w', mode: 0o644 })).catch((err: unknown) => {
+      throw asWaptError(err);
+    });
     // If the output fails, yazl stops reading the member streams: every pending
     // addStream() must fail with it instead of waiting forever.
     this.failed = new Promise<never>((_, reject) => this.written.catch(reject));

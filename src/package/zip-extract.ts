@@ -48,7 +48,7 @@ async function emptyDir(root: string): Promise<void> {
 
 /** FileHandle.write may write less than asked (rare on regular files, but allowed). */
 async function writeAll(handle: FileHandle, chunk: Buffer): Promise<void> {
-  for (let off = 0; off < chunk.length; ) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
+  for (let off = 0; off < chunk.length;) off += (await handle.write(chunk, off, chunk.length - off)).bytesWritten;
 }
 
 function failure(err: unknown): WaptError {

@@ -188,7 +188,8 @@ export function verifiedChain(raw: Readable, deflated: boolean, t: VerifyTarget)
   const verify = new VerifyStream(t);
   const stages: Readable[] = [raw];
   const fail = (err: unknown) => {
-    if (!verify.destroyed) verify.destroy(err instanceof WaptError ? err : zipInvalid(t.file, `member ${t.member}: ${(err as Error).message}`, { member: t.member }, err));
+    if (!verify.destroyed)
+      verify.destroy(err instanceof WaptError ? err : zipInvalid(t.file, `member ${t.member}: ${(err as Error).message}`, { member: t.member }, err));
   };
   raw.on('error', fail);
   if (deflated) {

@@ -20,7 +20,7 @@ function unsafe(name: string, why: string): WaptError {
  */
 export function checkMemberName(name: string): void {
   if (name.length === 0) throw unsafe(name, 'empty name');
-  // eslint-disable-next-line no-control-regex
+
   if (/[\u0000-\u001f\u007f]/.test(name)) throw unsafe(name, 'control character (NUL included)');
   if (name.includes('\\')) throw unsafe(name, 'backslash');
   if (/^[A-Za-z]:/.test(name)) throw unsafe(name, 'drive letter');

@@ -90,7 +90,12 @@ export class PackageZip {
       checkMemberCount(path, zipfile.entryCount, lim.maxMembers);
       const held: Held[] = [];
       for await (const entry of zipfile.eachEntry()) held.push(readEntry(path, entry, lim.maxRatio));
-      checkArchive(path, zipfile.fileSize, held.map((h) => h.facts), lim.maxTotalUncompressed);
+      checkArchive(
+        path,
+        zipfile.fileSize,
+        held.map((h) => h.facts),
+        lim.maxTotalUncompressed,
+      );
       return new PackageZip(path, zipfile, reader, held);
     } catch (err) {
       zipfile.close();
@@ -148,11 +153,7 @@ export class PackageZip {
    * returns settles; deflated members come from the inflating stream. Checks as
    * openMemberStream: declared size, and CRC-32 when `crc` is set.
    */
-  async forEachChunk(
-    name: string,
-    use: (chunk: Buffer) => void | Promise<void>,
-    opts: { crc: boolean; buffers?: [Buffer, Buffer] },
-  ): Promise<void> {
+  async forEachChunk(name: string, use: (chunk: Buffer) => void | Promise<void>, opts: { crc: boolean; buffers?: [Buffer, Buffer] }): Promise<void> {
     const { entry, member } = this.get(name);
     if (member.isDirectory) return;
     if (entry.compressionMethod !== 0) {

@@ -139,9 +139,7 @@ export function checkArchive(file: string, fileSize: number, entries: readonly Z
   if (total > maxTotalUncompressed) {
     throw zipBomb(file, `members declare ${total} bytes in all, more than the ${maxTotalUncompressed} allowed`, { total });
   }
-  const spans = entries
-    .map((e) => ({ name: e.name, start: e.localHeaderOffset, min: LOCAL_HEADER_MIN + e.compressedSize }))
-    .sort((x, y) => x.start - y.start);
+  const spans = entries.map((e) => ({ name: e.name, start: e.localHeaderOffset, min: LOCAL_HEADER_MIN + e.compressedSize })).sort((x, y) => x.start - y.start);
   spans.forEach((s, i) => {
     const next = spans[i + 1];
     if (next && s.start + s.min > next.start) throw zipBomb(file, `member ${s.name} overlaps member ${next.name}`, { member: s.name });

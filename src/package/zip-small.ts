@@ -192,6 +192,11 @@ export function openSmallZip(data: Buffer, file: string, limits: ZipLimits = {})
     at = next;
   }
   // Exact duplicates are found here too (a name folds like itself), after every entry passed checkEntry, as in PackageZip.
-  checkArchive(file, data.length, entries.map((e) => e.facts), lim.maxTotalUncompressed);
+  checkArchive(
+    file,
+    data.length,
+    entries.map((e) => e.facts),
+    lim.maxTotalUncompressed,
+  );
   return SmallZip.of(data, file, new Map(entries.map((e) => [e.member.name, e])));
 }

@@ -36,12 +36,8 @@ function row(h: HostSummary): string {
 
 export function renderDashboard(hosts: readonly HostSummary[], now: Date, unreadable: readonly string[] = []): string {
   const head = ['Host', 'UUID', 'OS', 'Last seen (UTC)', 'Last report', 'Packages', 'OK', 'ERROR', 'Audit ERROR', 'From'];
-  const body = hosts.length === 0
-    ? `<tr><td colspan="${head.length}">no host registered yet</td></tr>`
-    : hosts.map(row).join('\n');
-  const warn = unreadable.length
-    ? `<p class="bad">Unreadable host files: ${escapeHtml(unreadable.join(', '))}</p>`
-    : '';
+  const body = hosts.length === 0 ? `<tr><td colspan="${head.length}">no host registered yet</td></tr>` : hosts.map(row).join('\n');
+  const warn = unreadable.length ? `<p class="bad">Unreadable host files: ${escapeHtml(unreadable.join(', '))}</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>wapt-get hosts</title>
 <style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}tr.bad{background:#fdd}</style>

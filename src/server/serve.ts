@@ -133,9 +133,15 @@ function urlOf(address: string, port: number): string {
 
 function listenError(err: NodeJS.ErrnoException, address: string, port: number): WaptError {
   const where = `${address}:${port}`;
-  if (err.code === 'EADDRINUSE') return new WaptError('IO_ERROR', `${where} is already in use: choose another --port (0 picks a free one)`, { cause: err, detail: { address, port } });
-  if (err.code === 'EACCES') return new WaptError('PERMISSION_DENIED', `not allowed to listen on ${where} (ports below 1024 need privileges)`, { cause: err, detail: { address, port } });
-  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return new WaptError('USAGE', `--listen ${address}: not an address of this host`, { cause: err, detail: { address } });
+  if (err.code === 'EADDRINUSE')
+    return new WaptError('IO_ERROR', `${where} is already in use: choose another --port (0 picks a free one)`, { cause: err, detail: { address, port } });
+  if (err.code === 'EACCES')
+    return new WaptError('PERMISSION_DENIED', `not allowed to listen on ${where} (ports below 1024 need privileges)`, {
+      cause: err,
+      detail: { address, port },
+    });
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+    return new WaptError('USAGE', `--listen ${address}: not an address of this host`, { cause: err, detail: { address } });
   return new WaptError('IO_ERROR', `cannot listen on ${where}: ${err.message}`, { cause: err, detail: { address, port } });
 }
 
@@ -143,7 +149,10 @@ async function readTls(path: string, what: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (err) {
-    throw new WaptError(what === 'key' ? 'KEY_UNREADABLE' : 'IO_ERROR', `cannot read TLS ${what} ${path}: ${(err as Error).message}`, { cause: err, detail: { path } });
+    throw new WaptError(what === 'key' ? 'KEY_UNREADABLE' : 'IO_ERROR', `cannot read TLS ${what} ${path}: ${(err as Error).message}`, {
+      cause: err,
+      detail: { path },
+    });
   }
 }
 
@@ -156,9 +165,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (opts.hostRepoDir) mounts.push({ prefix: HOST_PREFIX, root: opts.hostRepoDir });
   const files = createRouter(mounts);
   const api = opts.management ? await createManagementHandler({ ...opts.management, log: opts.log }) : null;
-  const router: Handler = api
-    ? (req, res) => (isManagementPath((req.url ?? '/').split('?')[0]!) ? api(req, res) : files(req, res))
-    : files;
+  const router: Handler = api ? (req, res) => (isManagementPath((req.url ?? '/').split('?')[0]!) ? api(req, res) : files(req, res)) : files;
   const handler = opts.log ? withLog(router, opts.log) : router;
   const [cert, key] = await Promise.all([readTls(opts.certPath, 'certificate'), readTls(opts.keyPath, 'key')]);
   let server: Server;

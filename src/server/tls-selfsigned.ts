@@ -54,27 +54,35 @@ export async function ensureSelfSignedTls(dir: string): Promise<SelfSignedTls> {
   const keys = await crypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const host = hostname() || 'localhost';
   const notBefore = new Date(Date.now() - 5 * 60_000); // tolerate small clock skew
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
-    name: [{ CN: [host] }],
-    notBefore,
-    notAfter: new Date(notBefore.getTime() + VALID_DAYS * 86_400_000),
-    signingAlgorithm: alg,
-    keys,
-    extensions: [
-      // CA:FALSE so parseVerifyCert() classifies this file as a pinned server certificate
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'dns', value: 'localhost' },
-        ...(host !== 'localhost' ? [{ type: 'dns' as const, value: host }] : []),
-      ]),
-    ],
-  }, crypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1]);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
+      name: [{ CN: [host] }],
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + VALID_DAYS * 86_400_000),
+      signingAlgorithm: alg,
+      keys,
+      extensions: [
+        // CA:FALSE so parseVerifyCert() classifies this file as a pinned server certificate
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+        new x509.SubjectAlternativeNameExtension([
+          { type: 'ip', value: '127.0.0.1' },
+          { type: 'dns', value: 'localhost' },
+          ...(host !== 'localhost' ? [{ type: 'dns' as const, value: host }] : []),
+        ]),
+      ],
+    },
+    crypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1],
+  );
   const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
+  const keyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n?$/, '\n')}-----END PRIVATE KEY-----\n`;
   const certPem = cert.toString('pem').replace(/\r\n/g, '\n').replace(/\n?$/, '\n');
   // key first: a cert without its key is never left behind as "reusable"
   await writeAtomic(keyPath, keyPem, 0o600);

@@ -144,7 +144,14 @@ describe('tar extraction guards', () => {
     ['a member in a sub-directory', [{ name: 'sub/evil.wapt', data: 'x' }], 'ZIP_UNSAFE_PATH'],
     ['a symbolic link', [{ name: 'Packages', type: 'symlink', linkname: '/etc/passwd' }], 'ZIP_SYMLINK'],
     ['an unexpected file name', [{ name: 'setup.sh', data: 'x' }], 'ZIP_UNSAFE_PATH'],
-    ['a member given twice', [{ name: 'a.wapt', data: '1' }, { name: 'a.wapt', data: '2' }], 'ZIP_DUPLICATE_ENTRY'],
+    [
+      'a member given twice',
+      [
+        { name: 'a.wapt', data: '1' },
+        { name: 'a.wapt', data: '2' },
+      ],
+      'ZIP_DUPLICATE_ENTRY',
+    ],
   ];
   test.each(cases)('refuses %s', async (_label, entries, code) => {
     const dir = await mkdtemp(join(site.dir, 'guard-'));
@@ -159,7 +166,10 @@ describe('tar extraction guards', () => {
 
   test('update --from-bundle with a traversal member: exit 3, nothing unpacked', async () => {
     const file = join(site.dir, 'evil.tar');
-    await writeTar(file, [{ name: 'Packages', data: 'x' }, { name: '../../evil.wapt', data: 'x' }]);
+    await writeTar(file, [
+      { name: 'Packages', data: 'x' },
+      { name: '../../evil.wapt', data: 'x' },
+    ]);
     const client = await site.config('evil', null);
     const r = await site.cli(client, ['update', '--from-bundle', file]);
     expect(r.code).toBe(3);
@@ -194,7 +204,13 @@ describe('a file: repository (an unpacked bundle directory), called directly', (
       expect(got.verified).toMatchObject({ package: 'tis-app', version: '2.0-1', signer: 'test-deployer' });
       // A file swapped in the directory after indexing is refused and not kept.
       await rm(got.path);
-      await copyFile(join(dir, (await readdir(dir)).find((f) => f.startsWith('tis-other'))!), join(dir, app.filename));
+      await copyFile(
+        join(
+          dir,
+          (await readdir(dir)).find((f) => f.startsWith('tis-other'))!,
+        ),
+        join(dir, app.filename),
+      );
       await expect(downloadCandidate(rt, app)).rejects.toMatchObject({ code: 'ERR_BAD_DIGEST' });
       expect(await stat(got.path).catch(() => null)).toBeNull();
     } finally {

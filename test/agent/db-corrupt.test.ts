@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { isWaptError, WaptError } from '../../src/errors.js';
+import { isWaptError, type WaptError } from '../../src/errors.js';
 import { openDb } from '../../src/agent/db/index.js';
 import { moveAside } from '../../src/agent/db/files.js';
 

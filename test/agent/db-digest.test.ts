@@ -13,7 +13,11 @@ import { loadSqlJs } from '../../src/agent/db/sqljs.js';
 let dir: string;
 let dbPath: string;
 const digestPath = () => `${dbPath}.sha256`;
-const sha256 = async (file: string) => (await import('node:crypto')).createHash('sha256').update(await fs.readFile(file)).digest('hex');
+const sha256 = async (file: string) =>
+  (await import('node:crypto'))
+    .createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 
 beforeEach(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'wapt-dbd-'));
@@ -148,7 +152,10 @@ describe('available rows', () => {
   it('a control bound as UTF-8 bytes is stored and read back as the same TEXT (non-ASCII, empty, multi-line)', async () => {
     const controls = ['package : é-ü ✓ 😀\ndescription: 日本語\n', '', 'a\r\nb\n\tc'];
     const db = await openDb(dbPath);
-    db.available.replaceRepo('r', controls.map((control, i) => ({ package: `u${i}`, version: '1', filename: `u${i}_1.wapt`, control })));
+    db.available.replaceRepo(
+      'r',
+      controls.map((control, i) => ({ package: `u${i}`, version: '1', filename: `u${i}_1.wapt`, control })),
+    );
     await db.persist();
     db.close();
     const again = await openDb(dbPath);
@@ -156,12 +163,14 @@ describe('available rows', () => {
     again.close();
   });
 
-
   it('forPackages returns every row of the names asked (across chunks of the IN list), none of the others', async () => {
     const db = await openDb(dbPath);
     const entries = Array.from({ length: 1500 }, (_, i) => ({ package: `n${i}`, version: '1', filename: `n${i}_1.wapt`, control: `c${i}` }));
     db.available.replaceRepo('r1', entries);
-    db.available.replaceRepo('r2', entries.slice(0, 10).map((e) => ({ ...e, version: '2' })));
+    db.available.replaceRepo(
+      'r2',
+      entries.slice(0, 10).map((e) => ({ ...e, version: '2' })),
+    );
     const names = Array.from({ length: 1200 }, (_, i) => `n${i * 1}`).concat(['n3', 'absent']);
     const got = db.available.forPackages(names);
     expect(got).toHaveLength(1200 + 10);

@@ -42,7 +42,12 @@ describe('schema migrations', () => {
     const db = await openDb(dbPath);
     expect(db.schemaVersion).toBe(SCHEMA_VERSION);
     expect(db.installed.get('tis-old')).toMatchObject({
-      version: '0.9-1', install_status: 'OK', explicit_by: 'root', install_params: { x: 1 }, held: false, hold_reason: null,
+      version: '0.9-1',
+      install_status: 'OK',
+      explicit_by: 'root',
+      install_params: { x: 1 },
+      held: false,
+      hold_reason: null,
     });
     expect(db.repos.get('main')).toMatchObject({ url: 'https://old', etag: 'e1', index_signed: false, index_version: null });
     db.sessions.record('alice', 'tis-old', '0.9-1');

@@ -105,7 +105,10 @@ describe('openDb / persist round trip (W-G1)', () => {
     expect(again.params.get('last_update')).toBe('2024-05-01');
     expect(again.params.get('missing')).toBeUndefined();
     expect(again.sessions.get('alice', 'tis-hello')).toEqual({
-      user: 'alice', package: 'tis-hello', version: '1.2.3-4', done_on: '2024-05-02T00:00:00.000Z',
+      user: 'alice',
+      package: 'tis-hello',
+      version: '1.2.3-4',
+      done_on: '2024-05-02T00:00:00.000Z',
     });
     expect(again.log.forPackage('tis-hello')).toEqual([expect.objectContaining({ level: 'info', message: 'installed' })]);
     again.close();
@@ -301,7 +304,12 @@ describe('transactions, repos, log', () => {
 
   it('an async transaction callback is refused and rolled back', async () => {
     const db = await openDb(dbPath);
-    expect(() => db.transaction(() => { db.params.set('x', '1'); return Promise.resolve(); })).toThrow('synchronous');
+    expect(() =>
+      db.transaction(() => {
+        db.params.set('x', '1');
+        return Promise.resolve();
+      }),
+    ).toThrow('synchronous');
     expect(db.params.get('x')).toBeUndefined();
     db.close();
   });

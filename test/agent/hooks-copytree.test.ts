@@ -21,7 +21,17 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const ctx = (): HookContext => ({ package: 'tis-c', version: '1-1', control: {}, params: {}, targetRoot: root, packageDir: pkg, persistent: {}, os: 'linux', arch: 'x64' });
+const ctx = (): HookContext => ({
+  package: 'tis-c',
+  version: '1-1',
+  control: {},
+  params: {},
+  targetRoot: root,
+  packageDir: pkg,
+  persistent: {},
+  os: 'linux',
+  arch: 'x64',
+});
 
 test('a multi-MiB file is copied byte for byte with its mode; a read-only one is replaced on a second copy; no temp files stay', async () => {
   const big = randomBytes(5 * 1024 * 1024 + 3);

@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, readFile, rm, stat, symlink, writeFile, chmod } from 'n
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WaptError } from '../../src/errors.js';
+import { type WaptError } from '../../src/errors.js';
 import type { HookContext } from '../../src/agent/hooks/api.js';
 import { createHelpers, which } from '../../src/agent/hooks/helpers.js';
 import { runHook } from '../../src/agent/hooks/runner.js';

@@ -151,7 +151,9 @@ test('X1: hook that hangs with a grandchild -> ERR_TIMEOUT, and the whole proces
 });
 
 test('X1: a hook that ignores SIGTERM is SIGKILLed after the grace period', async () => {
-  const dir = await withSetup(`export function install() { process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000); return new Promise(() => {}); }`);
+  const dir = await withSetup(
+    `export function install() { process.on('SIGTERM', () => console.log('ignoring TERM')); setInterval(() => {}, 1000); return new Promise(() => {}); }`,
+  );
   const started = Date.now();
   const e = await failure(runHook({ setupPath: path.join(dir, 'setup.mjs'), hook: 'install', ctx: ctxFor(dir), timeoutMs: 800, killGraceMs: 500 }));
   expect(e.code).toBe('ERR_TIMEOUT');
@@ -167,9 +169,19 @@ test('X1: stdout and stderr (console, helpers, subprocesses) are captured and st
       await h.run('sh', ['-c', 'echo sub-out; echo sub-err >&2']);
     }`);
   const chunks: Array<[string, string]> = [];
-  const r = await runHook({ setupPath: path.join(dir, 'setup.mjs'), hook: 'install', ctx: ctxFor(dir), timeoutMs: 20000, onOutput: (c, s) => chunks.push([s, c]) });
+  const r = await runHook({
+    setupPath: path.join(dir, 'setup.mjs'),
+    hook: 'install',
+    ctx: ctxFor(dir),
+    timeoutMs: 20000,
+    onOutput: (c, s) => chunks.push([s, c]),
+  });
   for (const line of ['from console', 'from helpers.log', 'warning: careful', 'sub-out', 'sub-err']) expect(r.output).toContain(line);
-  const streamed = (s: string) => chunks.filter(([k]) => k === s).map(([, c]) => c).join('');
+  const streamed = (s: string) =>
+    chunks
+      .filter(([k]) => k === s)
+      .map(([, c]) => c)
+      .join('');
   expect(streamed('stdout')).toContain('sub-out');
   expect(streamed('stderr')).toContain('sub-err');
   expect(streamed('stderr')).toContain('warning: careful');

@@ -27,13 +27,16 @@ beforeAll(async () => {
     { name: 'tis-c2', depends: 'tis-c1' },
     { name: 'tis-ok', version: '1.0-1', setup: setup('tis-ok') },
     { name: 'tis-throws', setup: setup('tis-throws', "h.log('before the throw'); throw new Error('boom from the hook');") },
-    { name: 'tis-exits', setup: setup('tis-exits', "process.exit(3);") },
+    { name: 'tis-exits', setup: setup('tis-exits', 'process.exit(3);') },
     {
       name: 'tis-hangs',
-      setup: setup('tis-hangs', `const { spawn } = await import('node:child_process');
+      setup: setup(
+        'tis-hangs',
+        `const { spawn } = await import('node:child_process');
         const c = spawn('sleep', ['300'], { stdio: 'ignore' });
         await writeFile(h.targetPath('/tis-hangs.pid'), String(c.pid));
-        await new Promise(() => {});`),
+        await new Promise(() => {});`,
+      ),
     },
     { name: 'tis-tamper', setup: setup('tis-tamper') },
     { name: 'tis-big', setup: setup('tis-big'), files: { 'payload.bin': randomBytes(3 * 1024 * 1024) } },

@@ -123,7 +123,7 @@ describe('acquireLock / release', () => {
     await second.release();
   });
 
-  it('release by a non-owner leaves the current holder\'s lock in place', async () => {
+  it("release by a non-owner leaves the current holder's lock in place", async () => {
     const mine = await acquireLock(lockPath, { timeoutMs: 0 });
     const other = JSON.stringify(fakeHolder(process.ppid));
     await fs.writeFile(lockPath, other); // someone else's lock now sits there

@@ -35,8 +35,7 @@ test('a PROD-only host cannot take tis-extra (DEV): UNSATISFIABLE with the chain
   const e = thrown(() => resolve({ kind: 'install', names: ['tis-group-demo'] }, repo, [], linux()));
   expect(e.code).toBe('UNSATISFIABLE');
   expect(e.message).toBe(
-    'tis-extra ← required by tis-group-demo ← requested\n' +
-      '  available: tis-extra 0.9-2 (DEV: maturity DEV not accepted (accepted: PROD, (unset)))',
+    'tis-extra ← required by tis-group-demo ← requested\n' + '  available: tis-extra 0.9-2 (DEV: maturity DEV not accepted (accepted: PROD, (unset)))',
   );
 });
 

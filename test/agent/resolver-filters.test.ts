@@ -13,7 +13,12 @@ describe('eligible: W-C4 filters, each refusal with its reason', () => {
     ['max_os_version below the host', { max_os_version: '6.3' }, {}, 'supports OS versions <= 6.3 only (this host: 10.0.19045)'],
     ['min_wapt_version above the client', { min_wapt_version: '3.0' }, {}, 'needs wapt-get >= 3.0 (this is 2.3.0)'],
     ['valid_until in the past', { valid_until: '2020-01-01' }, {}, 'expired on 2020-01-01 (valid_until)'],
-    ['valid_until with a zone, one second ago', { valid_until: '2025-06-01T09:59:59Z' }, { now: new Date(Date.UTC(2025, 5, 1, 10)) }, 'expired on 2025-06-01T09:59:59Z (valid_until)'],
+    [
+      'valid_until with a zone, one second ago',
+      { valid_until: '2025-06-01T09:59:59Z' },
+      { now: new Date(Date.UTC(2025, 5, 1, 10)) },
+      'expired on 2025-06-01T09:59:59Z (valid_until)',
+    ],
     ['valid_from in the future', { valid_from: '2099-01-01T00:00:00' }, {}, 'not valid before 2099-01-01T00:00:00 (valid_from)'],
     ['an invalid version', { version: '1.0-beta' }, {}, 'version "1.0-beta" is not valid (W-B1)'],
   ];

@@ -18,18 +18,22 @@ describe('upgrade with no names: everything NEED-UPGRADE, host packages, ERROR r
     c('host-uuid-1 5', { section: 'host', depends: 'tis-hostdep,tis-b' }),
     c('tis-hostdep 1-1'),
   ];
-  const installed = [
-    inst('tis-a 1.0-1'),
-    inst('tis-b 1.0-1'),
-    inst('tis-held 1.0-1', { held: true }),
-    inst('tis-broken 1.0-1', { status: 'ERROR' }),
-  ];
+  const installed = [inst('tis-a 1.0-1'), inst('tis-b 1.0-1'), inst('tis-held 1.0-1', { held: true }), inst('tis-broken 1.0-1', { status: 'ERROR' })];
   const plan = upgrade(repo, installed, ['host-uuid-1', 'host-missing']);
 
   test('newer eligible version → upgrade; its new dependency → additional', () => {
-    expect(plan.upgrade.find((s) => s.package === 'tis-a')).toMatchObject({ action: 'upgrade', fromVersion: '1.0-1', toVersion: '2.0-1', reason: 'upgrade', explicit: true });
+    expect(plan.upgrade.find((s) => s.package === 'tis-a')).toMatchObject({
+      action: 'upgrade',
+      fromVersion: '1.0-1',
+      toVersion: '2.0-1',
+      reason: 'upgrade',
+      explicit: true,
+    });
     expect(plan.additional.map((s) => [s.package, s.reason])).toEqual(
-      expect.arrayContaining([['tis-newdep', 'dependency of tis-a'], ['tis-hostdep', 'dependency of host-uuid-1']]),
+      expect.arrayContaining([
+        ['tis-newdep', 'dependency of tis-a'],
+        ['tis-hostdep', 'dependency of host-uuid-1'],
+      ]),
     );
   });
   test('ERROR status → reinstall, reason retry after ERROR', () => {
@@ -62,7 +66,9 @@ describe('upgrade: what must not change', () => {
     const plan = upgrade(repo, [inst('tis-lib 1-1', { held: true }), inst('tis-other 1-1')], ['host-1']);
     expect(plan.install).toEqual([]);
     expect(plan.unavailable[0]).toMatchObject({ request: 'host-1', reason: expect.stringContaining('tis-lib is held at 1-1') });
-    expect(plan.held).toEqual(expect.arrayContaining([{ package: 'tis-lib', reason: expect.stringContaining('tis-lib(>=2) ← required by host-1 ← host package') }]));
+    expect(plan.held).toEqual(
+      expect.arrayContaining([{ package: 'tis-lib', reason: expect.stringContaining('tis-lib(>=2) ← required by host-1 ← host package') }]),
+    );
     expect(names(plan.upgrade)).toEqual(['tis-other 2-1']); // the rest of the upgrade goes on
   });
   test('an installed dependent bounds the upgrade of its dependency (tis-lib(<2) keeps tis-lib below 2)', () => {

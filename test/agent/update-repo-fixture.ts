@@ -27,8 +27,22 @@ export const DAY = 86_400_000;
 export async function buildSpec(pki: TestPki, work: string, outDir: string, spec: PkgSpec): Promise<string> {
   const src = join(work, 'src', `${spec.name}-${spec.version}-${Math.random().toString(36).slice(2)}`);
   await mkdir(join(src, 'WAPT'), { recursive: true });
-  const fields = { package: spec.name, version: spec.version, architecture: 'all', section: 'base', priority: 'optional', maturity: 'PROD', description: `${spec.name} test package`, ...spec.fields };
-  await writeFile(join(src, 'WAPT', 'control'), Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  const fields = {
+    package: spec.name,
+    version: spec.version,
+    architecture: 'all',
+    section: 'base',
+    priority: 'optional',
+    maturity: 'PROD',
+    description: `${spec.name} test package`,
+    ...spec.fields,
+  };
+  await writeFile(
+    join(src, 'WAPT', 'control'),
+    Object.entries(fields)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n') + '\n',
+  );
   for (const [rel, text] of Object.entries(spec.files ?? { 'data/readme.txt': `payload of ${spec.name} ${spec.version}\n`.repeat(200) })) {
     await mkdir(join(src, rel, '..'), { recursive: true });
     await writeFile(join(src, rel), text);
@@ -93,7 +107,11 @@ export async function startSite(dir: string): Promise<Site> {
   const [pki, tls] = await Promise.all([getTestPki(), makeTlsPki(join(dir, 'tls'))]);
   const nginx = await startNginx({ root: www, cert: tls.serverCert, key: tls.serverKey, extraLocations: FLAKY });
   const site: Site = {
-    dir, www, pki, tls, nginx,
+    dir,
+    www,
+    pki,
+    tls,
+    nginx,
     async config(name, repoPath, over = {}) {
       const home = join(dir, 'clients', name);
       await mkdir(home, { recursive: true });

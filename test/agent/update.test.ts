@@ -235,7 +235,9 @@ describe('W-F4 host package', () => {
     await servedRepo('hosted');
     const hostDir = join(site.www, 'hosted-host');
     const built = await buildSpec(site.pki, join(site.dir, 'work'), join(site.dir, 'hostbuild'), {
-      name: UUID, version: '5-1', fields: { section: 'host', depends: 'tis-app' },
+      name: UUID,
+      version: '5-1',
+      fields: { section: 'host', depends: 'tis-app' },
     });
     await copyDir(join(site.dir, 'hostbuild'), hostDir);
     await rename(join(hostDir, built.slice(built.lastIndexOf('/') + 1)), join(hostDir, `${UUID}.wapt`));
@@ -261,10 +263,13 @@ describe('W-F4 host package', () => {
 describe('update core, called directly', () => {
   test('W-F3: an entry whose (unsigned) filename points outside the repository is rejected as INDEX_INVALID', async () => {
     const dir = await servedRepo('direct');
-    await rezipPackages(join(dir, 'Packages'), join(site.dir, 'evil-Packages'), (t) =>
-      t.replace(/^filename(\s*): tis-lib_1\.0-1_PROD\.wapt$/m, 'filename$1: ../../etc/tis-lib.wapt'),
-    // the statement would catch the edit first: leave it out to reach the entry check
-    (name) => name.startsWith('wapt-get/'));
+    await rezipPackages(
+      join(dir, 'Packages'),
+      join(site.dir, 'evil-Packages'),
+      (t) => t.replace(/^filename(\s*): tis-lib_1\.0-1_PROD\.wapt$/m, 'filename$1: ../../etc/tis-lib.wapt'),
+      // the statement would catch the edit first: leave it out to reach the entry check
+      (name) => name.startsWith('wapt-get/'),
+    );
     const index = await readPackagesZip(join(site.dir, 'evil-Packages'));
     const trust = await TrustStore.load(site.pki.trustedDir);
     const v = verifyIndex(index, { trust, previous: undefined, allowUnsigned: false });

@@ -56,7 +56,15 @@ test('--dry-run of every state-changing verb prints the plan and leaves the DB b
   const human = await w.run(['remove', '--dry-run', 'tis-free']);
   expect(human.stdout).toContain('1. remove tis-free 1.0-1 (requested)');
   expect(human.stdout).toContain('(dry run: nothing was changed)');
-  for (const args of [['upgrade', '--dry-run'], ['forget', '--dry-run', 'tis-free'], ['hold', '--dry-run', 'tis-free'], ['audit', '--dry-run'], ['session-setup', '--dry-run'], ['clean', '--dry-run'], ['download-upgrade', '--dry-run']]) {
+  for (const args of [
+    ['upgrade', '--dry-run'],
+    ['forget', '--dry-run', 'tis-free'],
+    ['hold', '--dry-run', 'tis-free'],
+    ['audit', '--dry-run'],
+    ['session-setup', '--dry-run'],
+    ['clean', '--dry-run'],
+    ['download-upgrade', '--dry-run'],
+  ]) {
     const r = await w.run(args);
     expect({ args, code: r.code }).toEqual({ args, code: 0 });
   }

@@ -24,7 +24,10 @@ const SPEC: PackageSpec = {
 const NAME = 'tis-cli_1.0-1_PROD.wapt';
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCli(args, { cwd: work, env: { WAPT_KEY_PASSWORD: PASSWORD, WAPT_CA_PASSWORD: PASSWORD, WAPT_GET_CONFIG: join(work, 'none.ini'), SOURCE_DATE_EPOCH: undefined, ...env } });
+  return runCli(args, {
+    cwd: work,
+    env: { WAPT_KEY_PASSWORD: PASSWORD, WAPT_CA_PASSWORD: PASSWORD, WAPT_GET_CONFIG: join(work, 'none.ini'), SOURCE_DATE_EPOCH: undefined, ...env },
+  });
 }
 
 function expectOk(r: CliResult): void {
@@ -73,7 +76,14 @@ describe('keys from create-ca / create-keycert drive build-package and verify', 
     expectOk(v);
     expect(v.stdout).toMatch(/^OK .*tis-cli 1\.0-1, signed by cli-codesigner/);
     const j = await cli(['--json', 'verify', '--trusted', trusted, join(out, NAME)]);
-    expect(JSON.parse(j.stdout).results[0]).toMatchObject({ ok: true, package: 'tis-cli', signer: 'cli-codesigner', code_signing: true, setup: 'mjs', chain: ['cli-codesigner', 'CLI Test CA'] });
+    expect(JSON.parse(j.stdout).results[0]).toMatchObject({
+      ok: true,
+      package: 'tis-cli',
+      signer: 'cli-codesigner',
+      code_signing: true,
+      setup: 'mjs',
+      chain: ['cli-codesigner', 'CLI Test CA'],
+    });
   });
 
   test('verify without the CA in --trusted → exit 3 [SIGNER_UNTRUSTED] naming the file', async () => {

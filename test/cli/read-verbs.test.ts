@@ -55,7 +55,12 @@ describe('search', () => {
     expect(h.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^tis-other\s+1\.0-1\s+global\s+the quick brown fox utility$/)]);
     const j = await site.json(cfg, ['search', 'tis-']);
     expect(j.data.results.map((r: any) => `${r.package} ${r.version}`)).toEqual([
-      'tis-app 1.0-1', 'tis-app 2.0-1', 'tis-big 1.0-1', 'tis-dev 3.0-1', 'tis-lib 1.0-1', 'tis-other 1.0-1',
+      'tis-app 1.0-1',
+      'tis-app 2.0-1',
+      'tis-big 1.0-1',
+      'tis-dev 3.0-1',
+      'tis-lib 1.0-1',
+      'tis-other 1.0-1',
     ]);
     const dev = j.data.results.find((r: any) => r.package === 'tis-dev');
     expect(dev).toMatchObject({ eligible: false, reason: expect.stringContaining('maturity DEV not accepted') });
@@ -112,7 +117,10 @@ describe('list and list-upgrade', () => {
       expect.stringMatching(/^tis-lib\s+1\.0-1\s+OK \(dependency\)$/),
     ]);
     const j = await site.json(cfg, ['list']);
-    expect(j.data.installed.map((r: any) => [r.package, r.explicit_by])).toEqual([['tis-app', 'admin'], ['tis-lib', null]]);
+    expect(j.data.installed.map((r: any) => [r.package, r.explicit_by])).toEqual([
+      ['tis-app', 'admin'],
+      ['tis-lib', null],
+    ]);
   });
 
   test('list-upgrade: tis-app 1.0-1 → 2.0-1; --exit-code gives 100 (UPGRADES_PENDING), 0 without it', async () => {
@@ -142,8 +150,14 @@ describe('download', () => {
     const name = basename(bigFile);
     const url = `${site.nginx.url}/main/${name}`;
     const client = new HttpClient({
-      verifyCert: parseVerifyCert(site.tls.caCert, site.dir), connectTimeoutMs: 3000, readTimeoutMs: 3000, retries: 0,
-      retryBaseMs: 10, maxRedirects: 0, allowInsecureHttp: false, userAgent: 'test',
+      verifyCert: parseVerifyCert(site.tls.caCert, site.dir),
+      connectTimeoutMs: 3000,
+      readTimeoutMs: 3000,
+      retries: 0,
+      retryBaseMs: 10,
+      maxRedirects: 0,
+      allowInsecureHttp: false,
+      userAgent: 'test',
     });
     const { headers } = await client.head(url);
     await client.close();
@@ -157,7 +171,9 @@ describe('download', () => {
 
     const j = await site.json(cfg, ['download', 'tis-big']);
     expect(j.code).toBe(0);
-    expect(j.data.downloads).toEqual([expect.objectContaining({ package: 'tis-big', version: '1.0-1', status: 'downloaded', resumed_from: half, size: whole.length })]);
+    expect(j.data.downloads).toEqual([
+      expect.objectContaining({ package: 'tis-big', version: '1.0-1', status: 'downloaded', resumed_from: half, size: whole.length }),
+    ]);
     expect(sha(await readFile(join(cache, name)))).toBe(sha(whole));
     const log = await site.nginx.readAccessLog();
     expect(log).toContainEqual(`GET /main/${name} 206 range=bytes=${half}- bytes=${whole.length - half}`);
@@ -187,7 +203,8 @@ describe('download of a tampered package', () => {
     await signedScan(site.pki, dir);
     return dir;
   }
-  const cacheFiles = async (client: string) => (await readdir(join(dbdirOf(site, client), 'cache')).catch(() => [] as string[])).filter((f) => f.startsWith('tis-other'));
+  const cacheFiles = async (client: string) =>
+    (await readdir(join(dbdirOf(site, client), 'cache')).catch(() => [] as string[])).filter((f) => f.startsWith('tis-other'));
 
   async function tamper(dir: string): Promise<void> {
     const file = (await readdir(dir)).find((f) => f.startsWith('tis-other_'))!;

@@ -13,18 +13,35 @@ import { collect, spawnAgent } from '../helpers/agent-env.js';
 const TOKEN = 'cli-reg-token-8d1f77c2';
 const UUID = '0C1A0000-0000-4000-8000-0000000000AA';
 
-interface Serving { child: ChildProcess; url: string; pin: string; out: () => string; err: () => string; exit: Promise<number | null> }
+interface Serving {
+  child: ChildProcess;
+  url: string;
+  pin: string;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+}
 
 function startServe(args: string[]): Promise<Serving> {
   const child = spawnAgent(['-c', join(tmp, 'absent.ini'), 'serve', '--repo', join(tmp, 'repo'), '--port', '0', '--tls-dir', join(tmp, 'tls'), ...args]);
   let out = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
   const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not start: ${err}`)); }, 20_000);
-    void exit.then((code) => { clearTimeout(timer); reject(new Error(`serve exited ${code}: ${err}`)); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start: ${err}`));
+    }, 20_000);
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited ${code}: ${err}`));
+    });
     child.stdout!.on('data', () => {
       const url = /^listening on (https:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
       const pin = /^pin it in wapt-get\.ini: verify_cert=(.+)$/m.exec(out);
@@ -42,7 +59,9 @@ function getJson(path: string): Promise<any> {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -53,7 +72,14 @@ let dbdir: string;
 let ini: string;
 
 async function writeIni(path: string, g: Record<string, string>): Promise<void> {
-  await writeFile(path, '[global]\n' + Object.entries(g).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+  await writeFile(
+    path,
+    '[global]\n' +
+      Object.entries(g)
+        .map(([k, v]) => `${k} = ${v}`)
+        .join('\n') +
+      '\n',
+  );
 }
 
 const agent = (args: string[], o: { json?: boolean; config?: string; env?: NodeJS.ProcessEnv } = {}) =>
@@ -178,7 +204,22 @@ test('the serve log names refusals but never the registration token', () => {
 });
 
 test('serve --data-dir without a token or --open-registration is a usage error (exit 2)', async () => {
-  const r = await collect(spawnAgent(['-c', join(tmp, 'absent.ini'), 'serve', '--repo', join(tmp, 'repo'), '--port', '0', '--tls-dir', join(tmp, 'tls'), '--data-dir', join(tmp, 'd2')]), 20_000);
+  const r = await collect(
+    spawnAgent([
+      '-c',
+      join(tmp, 'absent.ini'),
+      'serve',
+      '--repo',
+      join(tmp, 'repo'),
+      '--port',
+      '0',
+      '--tls-dir',
+      join(tmp, 'tls'),
+      '--data-dir',
+      join(tmp, 'd2'),
+    ]),
+    20_000,
+  );
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('--open-registration');
 });

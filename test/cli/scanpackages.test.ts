@@ -104,7 +104,14 @@ describe('scanpackages: W-F2 index of real WAPT packages', () => {
     const r = await runCli(['-c', noConfig, '--json', 'scan-packages', dir, '--trusted', TRUSTED]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({
-      path: join(dir, 'Packages'), indexed: 4, skipped: [], reused_from_cache: 0, hashed: 4, written: true, verified: true, statement: null,
+      path: join(dir, 'Packages'),
+      indexed: 4,
+      skipped: [],
+      reused_from_cache: 0,
+      hashed: 4,
+      written: true,
+      verified: true,
+      statement: null,
     });
   });
 });
@@ -142,7 +149,7 @@ describe('scanpackages: packages left out', () => {
     expect(r.stdout).toMatch(/^indexed 4 /m);
   });
 
-  test("default trust: ssl/ beside wapt-get.ini is used when it holds certificates (tampered one skipped)", async () => {
+  test('default trust: ssl/ beside wapt-get.ini is used when it holds certificates (tampered one skipped)', async () => {
     const dir = await repoCopy();
     await tamper(dir);
     const confDir = join(tmp, `conf-${++n}`);
@@ -168,7 +175,10 @@ describe('scanpackages: X2 signed index statement', () => {
     const idx = await readPackagesZip(join(dir, 'Packages'));
     expect(idx.entries).toHaveLength(4);
     const v = verifyStatement(idx.statement!.bytes, idx.statement!.signature, idx.packagesBytes, {
-      trust, certificates: idx.certificates, lastSeenVersion: null, requireSigned: true,
+      trust,
+      certificates: idx.certificates,
+      lastSeenVersion: null,
+      requireSigned: true,
     })!;
     expect(v.version).toBe(Number(m![1]));
     expect(v.expires.toISOString()).toBe(m![2]);

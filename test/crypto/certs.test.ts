@@ -1,5 +1,18 @@
 import type { X509Certificate } from 'node:crypto';
-import { TrustStore, loadPrivateKey, generateRsaKeyPair, createCaCertificate, issueCertificate, certificateToPem, parseCertificates, fingerprintSha256, commonName, isCodeSigning, isCa, validityOf } from '../../src/crypto/index.js';
+import {
+  TrustStore,
+  loadPrivateKey,
+  generateRsaKeyPair,
+  createCaCertificate,
+  issueCertificate,
+  certificateToPem,
+  parseCertificates,
+  fingerprintSha256,
+  commonName,
+  isCodeSigning,
+  isCa,
+  validityOf,
+} from '../../src/crypto/index.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, openssl, tempDir } from './helpers.js';
@@ -84,7 +97,15 @@ describe('W-D6: certificates we issue, read back by openssl', () => {
     const kp = await generateRsaKeyPair();
     const notBefore = new Date('2020-01-01T00:00:00Z');
     const notAfter = new Date('2021-01-01T00:00:00Z');
-    const c = await issueCertificate({ commonName: 'solo', publicKey: kp.publicKey, privateKey: kp.privateKey, codeSigning: true, notBefore, notAfter, serial: '0badc0de' });
+    const c = await issueCertificate({
+      commonName: 'solo',
+      publicKey: kp.publicKey,
+      privateKey: kp.privateKey,
+      codeSigning: true,
+      notBefore,
+      notAfter,
+      serial: '0badc0de',
+    });
     expect(c.checkIssued(c)).toBe(true);
     expect(c.verify(kp.publicKey)).toBe(true);
     expect(validityOf(c)).toEqual({ notBefore, notAfter });
@@ -112,8 +133,27 @@ describe('issuing under a CA made by openssl', () => {
   test('AKI copies the issuer SKI even when it is not SHA-1 of the key; the leaf chains', async () => {
     const key = join(scratch, 'oss-ca.pem');
     const crt = join(scratch, 'oss-ca.crt');
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '30', '-subj', '/CN=OpenSSL CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'subjectKeyIdentifier=0102030405', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-days',
+      '30',
+      '-subj',
+      '/CN=OpenSSL CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'subjectKeyIdentifier=0102030405',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     const [caCert] = parseCertificates(readFileSync(crt));
     const caKey = await loadPrivateKey(key, undefined);
     const { publicKey } = await generateRsaKeyPair();

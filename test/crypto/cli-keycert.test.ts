@@ -133,7 +133,19 @@ describe('create-keycert', () => {
   });
 
   test('without --codesigning: a deployer certificate, no EKU; human output says "code signing: no"', async () => {
-    const r = await cli(['create-keycert', '--cn', 'deployer', '--out-dir', 'keys', '--ca-cert', join(TRUSTED, 'ca.crt'), '--ca-key', join(KEYS, 'ca.pem'), '--password-file', pwFile]);
+    const r = await cli([
+      'create-keycert',
+      '--cn',
+      'deployer',
+      '--out-dir',
+      'keys',
+      '--ca-cert',
+      join(TRUSTED, 'ca.crt'),
+      '--ca-key',
+      join(KEYS, 'ca.pem'),
+      '--password-file',
+      pwFile,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/code signing: no/);
     const crt = join(tmp.dir, 'keys', 'deployer.crt');
@@ -161,7 +173,9 @@ describe('create-keycert', () => {
 
   test('wrong CA password → KEY_PASSWORD_WRONG (exit 9)', async () => {
     const ca = await makeCaFiles();
-    const r = await cli(['create-keycert', '--cn', 'x', '--out-dir', 'keys', '--ca-cert', ca.crt, '--ca-key', ca.pem, '--no-password'], { WAPT_CA_PASSWORD: 'nope' });
+    const r = await cli(['create-keycert', '--cn', 'x', '--out-dir', 'keys', '--ca-cert', ca.crt, '--ca-key', ca.pem, '--no-password'], {
+      WAPT_CA_PASSWORD: 'nope',
+    });
     expect(r.code).toBe(9);
     expect(r.stderr).toMatch(/KEY_PASSWORD_WRONG/);
   });
@@ -174,13 +188,35 @@ describe('create-keycert', () => {
   });
 
   test('a CA key that does not match the CA certificate → KEY_CERT_MISMATCH', async () => {
-    const r = await cli(['create-keycert', '--cn', 'x', '--out-dir', 'keys', '--ca-cert', join(TRUSTED, 'ca.crt'), '--ca-key', join(KEYS, 'deployer.pem'), '--no-password']);
+    const r = await cli([
+      'create-keycert',
+      '--cn',
+      'x',
+      '--out-dir',
+      'keys',
+      '--ca-cert',
+      join(TRUSTED, 'ca.crt'),
+      '--ca-key',
+      join(KEYS, 'deployer.pem'),
+      '--no-password',
+    ]);
     expect(r.code).toBe(9);
     expect(r.stderr).toMatch(/KEY_CERT_MISMATCH/);
   });
 
   test('a non-CA certificate as --ca-cert → USAGE', async () => {
-    const r = await cli(['create-keycert', '--cn', 'x', '--out-dir', 'keys', '--ca-cert', join(KEYS, 'deployer.crt'), '--ca-key', join(KEYS, 'deployer.pem'), '--no-password']);
+    const r = await cli([
+      'create-keycert',
+      '--cn',
+      'x',
+      '--out-dir',
+      'keys',
+      '--ca-cert',
+      join(KEYS, 'deployer.crt'),
+      '--ca-key',
+      join(KEYS, 'deployer.pem'),
+      '--no-password',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/not a CA/);
   });

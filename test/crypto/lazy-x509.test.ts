@@ -61,7 +61,7 @@ describe('@peculiar/x509 stays unloaded on the read/verify path', () => {
   });
 });
 
-describe('the DER common-name reader gives the library\'s answer', () => {
+describe("the DER common-name reader gives the library's answer", () => {
   it.each([
     ['the WAPT-made codesigner', () => fixture('keys', 'codesigner.crt')],
     ['the WAPT-made CA', () => fixture('trusted', 'ca.crt')],

@@ -43,7 +43,10 @@ describe('resolvePassword: --password-file, then the environment, then a TTY pro
 
   test('a missing password file → IO_ERROR naming it', async () => {
     const missing = join(tmp.dir, 'nope');
-    await expect(resolvePassword({ passwordFile: missing, env: {}, prompt: false, what: 'k' })).rejects.toMatchObject({ code: 'IO_ERROR', message: expect.stringContaining(missing) });
+    await expect(resolvePassword({ passwordFile: missing, env: {}, prompt: false, what: 'k' })).rejects.toMatchObject({
+      code: 'IO_ERROR',
+      message: expect.stringContaining(missing),
+    });
   });
 
   test('WAPT_KEY_PASSWORD is used when there is no file', async () => {
@@ -75,15 +78,21 @@ describe('resolvePassword: --password-file, then the environment, then a TTY pro
   });
 
   test('confirm: the same answer twice, typed ahead in one chunk, is accepted', async () => {
-    expect(await resolvePassword({ env: {}, prompt: true, confirm: true, what: 'k', input: fakeTty('same\r\nsame\r'), output: new PassThrough() })).toBe('same');
+    expect(await resolvePassword({ env: {}, prompt: true, confirm: true, what: 'k', input: fakeTty('same\r\nsame\r'), output: new PassThrough() })).toBe(
+      'same',
+    );
   });
 
   test('confirm: two different answers → USAGE', async () => {
     const input = fakeTty('one\rtwo\r');
-    await expect(resolvePassword({ env: {}, prompt: true, confirm: true, what: 'k', input, output: new PassThrough() })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(resolvePassword({ env: {}, prompt: true, confirm: true, what: 'k', input, output: new PassThrough() })).rejects.toMatchObject({
+      code: 'USAGE',
+    });
   });
 
   test('Ctrl-C at the prompt → USAGE (interrupted)', async () => {
-    await expect(resolvePassword({ env: {}, prompt: true, what: 'k', input: fakeTty('ab\u0003'), output: new PassThrough() })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(resolvePassword({ env: {}, prompt: true, what: 'k', input: fakeTty('ab\u0003'), output: new PassThrough() })).rejects.toMatchObject({
+      code: 'USAGE',
+    });
   });
 });

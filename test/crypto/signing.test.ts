@@ -47,7 +47,7 @@ describe('signSha256 / verifySha256 (RSA PKCS#1 v1.5, SHA-256)', () => {
     expect(mimeBase64(decodeBase64Loose(sigText))).toBe(sigText);
   });
 
-  test('signing the conformance manifest with the conformance key gives WAPT\'s exact signature file', () => {
+  test("signing the conformance manifest with the conformance key gives WAPT's exact signature file", () => {
     const pkg = join(REPO, 'tis-hello_1.2.3-4_PROD.wapt');
     const key = parsePrivateKey(fixture('keys', 'codesigner.pem'), undefined);
     const sig = signSha256(key, unzipMember(pkg, 'WAPT/manifest.sha256'));

@@ -1,7 +1,15 @@
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
-import { TrustStore, generateRsaKeyPair, issueCertificate, certificateToPem, commonName, fingerprintSha256, parseCertificates } from '../../src/crypto/index.js';
+import {
+  TrustStore,
+  generateRsaKeyPair,
+  issueCertificate,
+  certificateToPem,
+  commonName,
+  fingerprintSha256,
+  parseCertificates,
+} from '../../src/crypto/index.js';
 import { REPO, TRUSTED, fixture, makeCa, makeCrl, makeLeaf, tempDir, unzipMember, type Issued } from './helpers.js';
 
 const [codesigner] = parseCertificates(fixture('keys', 'codesigner.crt'));
@@ -34,7 +42,9 @@ describe('W-D4: the conformance certificates against fixtures/…/trusted', () =
   test('W-E1: signer_fingerprint in every package control and index entry names its certificate', () => {
     const packagesText = unzipMember(join(REPO, 'Packages'), 'Packages').toString('utf8');
     const indexFps = [...packagesText.matchAll(/^signer_fingerprint\s*:\s*(\S+)/gm)].map((m) => m[1]);
-    expect(indexFps.sort()).toEqual([fingerprintSha256(codesigner!), fingerprintSha256(codesigner!), fingerprintSha256(deployer!), fingerprintSha256(deployer!)].sort());
+    expect(indexFps.sort()).toEqual(
+      [fingerprintSha256(codesigner!), fingerprintSha256(codesigner!), fingerprintSha256(deployer!), fingerprintSha256(deployer!)].sort(),
+    );
     for (const pkg of readdirSync(REPO).filter((f) => f.endsWith('.wapt'))) {
       const control = unzipMember(join(REPO, pkg), 'WAPT/control').toString('utf8');
       const fp = control.match(/^signer_fingerprint\s*:\s*(\S+)/m)![1];
@@ -125,7 +135,10 @@ describe('chains through intermediates', () => {
   test('the `at` option: a chain valid in the past verifies at that instant', async () => {
     const kp = await generateRsaKeyPair();
     const span = { notBefore: new Date(Date.now() - 60 * DAY), notAfter: new Date(Date.now() - 20 * DAY) };
-    const oldRoot = { cert: await issueCertificate({ commonName: 'Old Root', publicKey: kp.publicKey, privateKey: kp.privateKey, codeSigning: false, isCa: true, ...span }), privateKey: kp.privateKey };
+    const oldRoot = {
+      cert: await issueCertificate({ commonName: 'Old Root', publicKey: kp.publicKey, privateKey: kp.privateKey, codeSigning: false, isCa: true, ...span }),
+      privateKey: kp.privateKey,
+    };
     const old = await makeLeaf(oldRoot, 'old signer', span);
     const store = TrustStore.fromCertificates([oldRoot.cert]);
     expect(store.verifyChain(old.cert, [], { at: new Date(Date.now() - 30 * DAY) }).chain.map(commonName)).toEqual(['old signer', 'Old Root']);
@@ -142,7 +155,9 @@ describe('chains through intermediates', () => {
 
   test('X4: a not-yet-valid signer → CERT_NOT_YET_VALID', async () => {
     const future = await makeLeaf(mid, 'future', { notBefore: new Date(Date.now() + 2 * DAY), notAfter: new Date(Date.now() + 30 * DAY) });
-    expect(() => TrustStore.fromCertificates([root.cert]).verifyChain(future.cert, [mid.cert])).toThrow(expect.objectContaining({ code: 'CERT_NOT_YET_VALID' }));
+    expect(() => TrustStore.fromCertificates([root.cert]).verifyChain(future.cert, [mid.cert])).toThrow(
+      expect.objectContaining({ code: 'CERT_NOT_YET_VALID' }),
+    );
   });
 
   test('the cached result is re-checked against the exact instant', () => {
@@ -230,7 +245,12 @@ describe('TrustStore.load', () => {
   test('reads *.crt and *.pem, skips other extensions and sub-directories, warns on an unreadable file', async () => {
     const a = await makeCa('A');
     const b = await makeCa('B');
-    const d = dirWith({ 'a.crt': certificateToPem(a.cert), 'b.pem': certificateToPem(b.cert), 'c.txt': certificateToPem((await makeCa('C')).cert), 'junk.crt': 'nonsense' });
+    const d = dirWith({
+      'a.crt': certificateToPem(a.cert),
+      'b.pem': certificateToPem(b.cert),
+      'c.txt': certificateToPem((await makeCa('C')).cert),
+      'junk.crt': 'nonsense',
+    });
     mkdirSync(join(d, 'sub'));
     copyFileSync(join(TRUSTED, 'ca.crt'), join(d, 'sub', 'ca.crt'));
     const warnings: string[] = [];

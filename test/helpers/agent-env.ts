@@ -80,9 +80,16 @@ export interface PkgSpec {
 
 function controlText(s: PkgSpec): string {
   const f: [string, string][] = [
-    ['package', s.name], ['version', s.version ?? '1.0-1'], ['architecture', 'all'], ['section', s.section ?? 'base'],
-    ['priority', 'optional'], ['name', s.name], ['maintainer', 'tests'], ['description', `test package ${s.name}`],
-    ['depends', s.depends ?? ''], ['conflicts', s.conflicts ?? ''],
+    ['package', s.name],
+    ['version', s.version ?? '1.0-1'],
+    ['architecture', 'all'],
+    ['section', s.section ?? 'base'],
+    ['priority', 'optional'],
+    ['name', s.name],
+    ['maintainer', 'tests'],
+    ['description', `test package ${s.name}`],
+    ['depends', s.depends ?? ''],
+    ['conflicts', s.conflicts ?? ''],
   ];
   return f.map(([k, v]) => `${k.padEnd(18)}: ${v}`).join('\n');
 }
@@ -93,7 +100,8 @@ export async function buildTestPackage(pki: TestPki, work: string, outDir: strin
   await rm(dir, { recursive: true });
   if (s.template) {
     await makeTemplate(s.template, s.name, dir, { version: s.version ?? '1.0-1' });
-    if (s.depends !== undefined || s.conflicts !== undefined) await writeFile(path.join(dir, 'WAPT', 'control'), controlText({ ...s, section: s.section ?? (s.template === 'group' ? 'group' : 'base') }));
+    if (s.depends !== undefined || s.conflicts !== undefined)
+      await writeFile(path.join(dir, 'WAPT', 'control'), controlText({ ...s, section: s.section ?? (s.template === 'group' ? 'group' : 'base') }));
   } else {
     await mkdir(path.join(dir, 'WAPT'), { recursive: true });
     await writeFile(path.join(dir, 'WAPT', 'control'), controlText(s));
@@ -146,14 +154,38 @@ export async function makeAgentEnv(opts: { rateLimit?: string; ini?: Record<stri
   const configPath = path.join(dir, 'wapt-get.ini');
   const configure = async (extra: Record<string, string | number> = {}) => {
     const g: Record<string, string | number> = {
-      repo_url: nginx.url, verify_cert: tls.caCert, dbdir, cachedir: cacheDir, trusted_certs_dir: pki.trustedDir,
-      user_mode_root: userRoot, install_timeout: 30, lock_timeout: 10, timeout: 5, ...opts.ini, ...extra,
+      repo_url: nginx.url,
+      verify_cert: tls.caCert,
+      dbdir,
+      cachedir: cacheDir,
+      trusted_certs_dir: pki.trustedDir,
+      user_mode_root: userRoot,
+      install_timeout: 30,
+      lock_timeout: 10,
+      timeout: 5,
+      ...opts.ini,
+      ...extra,
     };
-    await writeFile(configPath, '[global]\n' + Object.entries(g).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+    await writeFile(
+      configPath,
+      '[global]\n' +
+        Object.entries(g)
+          .map(([k, v]) => `${k} = ${v}`)
+          .join('\n') +
+        '\n',
+    );
   };
   await configure();
   const env: AgentEnv = {
-    dir, pki, tls, repoDir, nginx, configPath, dbPath: path.join(dbdir, 'waptdb.sqlite'), cacheDir, userRoot,
+    dir,
+    pki,
+    tls,
+    repoDir,
+    nginx,
+    configPath,
+    dbPath: path.join(dbdir, 'waptdb.sqlite'),
+    cacheDir,
+    userRoot,
     async publish(...specs) {
       const paths: string[] = [];
       for (const s of specs) paths.push(await buildTestPackage(pki, dir, repoDir, s));

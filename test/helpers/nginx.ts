@@ -87,7 +87,10 @@ http {
 async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once('error', () => resolve(false));
   });
 }
@@ -100,14 +103,22 @@ export async function startNginx(o: NginxOptions): Promise<NginxHandle> {
   const conf = join(prefix, 'nginx.conf');
   await writeFile(conf, config(prefix, o, port, httpPort));
   // -e: nginx ≥ 1.19.5 would otherwise open /var/log/nginx/error.log before reading the config.
-  const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf, '-g', 'daemon off;'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(NGINX_BIN, ['-p', prefix, '-e', join(prefix, 'error.log'), '-c', conf, '-g', 'daemon off;'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let dead = false;
-  void exited.then(() => { dead = true; });
-  child.once('error', (e) => { stderr += String(e); dead = true; });
+  void exited.then(() => {
+    dead = true;
+  });
+  child.once('error', (e) => {
+    stderr += String(e);
+    dead = true;
+  });
 
   const deadline = Date.now() + 10_000;
   while (!(await canConnect(port)) || (httpPort !== undefined && !(await canConnect(httpPort)))) {

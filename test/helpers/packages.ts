@@ -165,7 +165,12 @@ export async function forgePackage(src: string, dest: string, edits: ZipEdits, o
   if (opts.signer) {
     const [cert] = opts.signer.certificates;
     if (opts.resignControl) {
-      const signed = signControl(parseControl(get('WAPT/control').toString('utf8')), { key: opts.signer.key, cert: cert!, date: new Date(), reproducible: false });
+      const signed = signControl(parseControl(get('WAPT/control').toString('utf8')), {
+        key: opts.signer.key,
+        cert: cert!,
+        date: new Date(),
+        reproducible: false,
+      });
       set('WAPT/control', Buffer.from(serializeControl(signed), 'utf8'));
     }
     set('WAPT/certificate.crt', Buffer.from(opts.signer.certificates.map((c) => certificateToPem(c).trim()).join('\n') + '\n'));

@@ -6,13 +6,7 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  certificateToPem,
-  createCaCertificate,
-  generateRsaKeyPair,
-  issueCertificate,
-  privateKeyToEncryptedPem,
-} from '../../src/crypto/index.js';
+import { certificateToPem, createCaCertificate, generateRsaKeyPair, issueCertificate, privateKeyToEncryptedPem } from '../../src/crypto/index.js';
 import type { Signer } from '../../src/package/index.js';
 
 export interface Identity {

@@ -59,20 +59,32 @@ extendedKeyUsage = clientAuth
 async function makeCa(dir: string, name: string, cn: string): Promise<[string, string]> {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
-  await run('openssl', ['req', '-x509', ...EC, '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${cn}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  await run('openssl', [
+    'req',
+    '-x509',
+    ...EC,
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '30',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   return [cert, key];
 }
 
-async function makeLeaf(
-  dir: string, conf: string, ca: [string, string], name: string, cn: string, ext: string, dates: string[],
-): Promise<[string, string]> {
+async function makeLeaf(dir: string, conf: string, ca: [string, string], name: string, cn: string, ext: string, dates: string[]): Promise<[string, string]> {
   const csr = join(dir, `${name}.csr`);
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   await run('openssl', ['req', '-new', ...EC, '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`]);
-  await run('openssl', ['ca', '-batch', '-notext', '-config', conf, '-cert', ca[0], '-keyfile', ca[1],
-    '-in', csr, '-out', cert, '-extensions', ext, ...dates]);
+  await run('openssl', ['ca', '-batch', '-notext', '-config', conf, '-cert', ca[0], '-keyfile', ca[1], '-in', csr, '-out', cert, '-extensions', ext, ...dates]);
   return [cert, key];
 }
 
@@ -87,16 +99,22 @@ export async function makeTlsPki(dir: string): Promise<TlsPki> {
   const clientCa = await makeCa(dir, 'client-ca', 'wapt-get test client CA');
   // Sequential: `openssl ca` serialises through index.txt and serial.
   const server = await makeLeaf(dir, conf, ca, 'server', 'localhost', 'v3_server', valid);
-  const expired = await makeLeaf(dir, conf, ca, 'expired', 'localhost', 'v3_server',
-    ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z']);
+  const expired = await makeLeaf(dir, conf, ca, 'expired', 'localhost', 'v3_server', ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z']);
   const wrongHost = await makeLeaf(dir, conf, ca, 'wronghost', 'other.example', 'v3_wronghost', valid);
   const client = await makeLeaf(dir, conf, clientCa, 'client', 'test-host', 'v3_client', valid);
   return {
-    dir, caCert: ca[0], caKey: ca[1],
-    serverCert: server[0], serverKey: server[1],
-    expiredCert: expired[0], expiredKey: expired[1],
-    wrongHostCert: wrongHost[0], wrongHostKey: wrongHost[1],
-    clientCaCert: clientCa[0], clientCaKey: clientCa[1],
-    clientCert: client[0], clientKey: client[1],
+    dir,
+    caCert: ca[0],
+    caKey: ca[1],
+    serverCert: server[0],
+    serverKey: server[1],
+    expiredCert: expired[0],
+    expiredKey: expired[1],
+    wrongHostCert: wrongHost[0],
+    wrongHostKey: wrongHost[1],
+    clientCaCert: clientCa[0],
+    clientCaKey: clientCa[1],
+    clientCert: client[0],
+    clientKey: client[1],
   };
 }

@@ -98,23 +98,30 @@ describe('packages we build verify with the Python/openssl peer', () => {
     ['U+2028 LINE SEPARATOR', '\u2028'],
     ['U+0085 NEXT LINE', '\u0085'],
     ['form feed', '\f'],
-  ])('description holding %s: our build refuses it (CONTROL_INVALID) or WAPT reads what we signed — never a package WAPT rejects [BUG build.ts: values are only checked for \\n, Python splitlines() also breaks here]', async (_t, ch) => {
-    let p: string;
-    try {
-      p = await build({ control: { package: 'tis-linesep', version: '1-1', description: `before${ch}after` } }, pki.deployer);
-    } catch (err) {
-      expect(err).toBeInstanceOf(WaptError);
-      expect((err as WaptError).code).toBe('CONTROL_INVALID');
-      return;
-    }
-    expect((await peer(pki.trustedDir, [p])).lines).toEqual([`OK ${p} signer=test-deployer`]);
-  });
+  ])(
+    'description holding %s: our build refuses it (CONTROL_INVALID) or WAPT reads what we signed — never a package WAPT rejects [BUG build.ts: values are only checked for \\n, Python splitlines() also breaks here]',
+    async (_t, ch) => {
+      let p: string;
+      try {
+        p = await build({ control: { package: 'tis-linesep', version: '1-1', description: `before${ch}after` } }, pki.deployer);
+      } catch (err) {
+        expect(err).toBeInstanceOf(WaptError);
+        expect((err as WaptError).code).toBe('CONTROL_INVALID');
+        return;
+      }
+      expect((await peer(pki.trustedDir, [p])).lines).toEqual([`OK ${p} signer=test-deployer`]);
+    },
+  );
 });
 
 describe('conformance packages made by WAPT verify with the peer', () => {
   const files = [
-    ...readdirSync(join(FIX, 'wapt-made/repo')).filter((f) => f.endsWith('.wapt')).map((f) => join(FIX, 'wapt-made/repo', f)),
-    ...readdirSync(join(FIX, 'wapt-made-py2/repo')).filter((f) => f.endsWith('.wapt')).map((f) => join(FIX, 'wapt-made-py2/repo', f)),
+    ...readdirSync(join(FIX, 'wapt-made/repo'))
+      .filter((f) => f.endsWith('.wapt'))
+      .map((f) => join(FIX, 'wapt-made/repo', f)),
+    ...readdirSync(join(FIX, 'wapt-made-py2/repo'))
+      .filter((f) => f.endsWith('.wapt'))
+      .map((f) => join(FIX, 'wapt-made-py2/repo', f)),
   ];
 
   test('all seven → OK with the signer CN the READMEs state', async () => {
@@ -143,12 +150,28 @@ describe('the peer is honest: it rejects tampered packages', () => {
   });
 
   test.each([
-    ['payload modified', (p: string) => rewriteZip(good, p, { replace: { 'data/plain.txt': 'evil\n' } }), /member does not match the manifest: data\/plain.txt/],
+    [
+      'payload modified',
+      (p: string) => rewriteZip(good, p, { replace: { 'data/plain.txt': 'evil\n' } }),
+      /member does not match the manifest: data\/plain.txt/,
+    ],
     ['file added', (p: string) => rewriteZip(good, p, { add: { 'evil.txt': 'x' } }), /not in the manifest: evil.txt/],
-    ['control edited, manifest re-hashed', (p: string) => forgePackage(good, p, { replace: { 'WAPT/control': editControlField('version', '9.9-9') } }), /manifest signature does not verify/],
-    ['control edited, manifest re-signed by our own key', (p: string) => forgePackage(good, p, { replace: { 'WAPT/control': editControlField('depends', 'tis-evil') } }, { signer: signerOf(pki.codesigner) }), /control signature does not verify/],
+    [
+      'control edited, manifest re-hashed',
+      (p: string) => forgePackage(good, p, { replace: { 'WAPT/control': editControlField('version', '9.9-9') } }),
+      /manifest signature does not verify/,
+    ],
+    [
+      'control edited, manifest re-signed by our own key',
+      (p: string) => forgePackage(good, p, { replace: { 'WAPT/control': editControlField('depends', 'tis-evil') } }, { signer: signerOf(pki.codesigner) }),
+      /control signature does not verify/,
+    ],
     ['re-signed by an untrusted CA', (p: string) => forgePackage(good, p, {}, { signer: signerOf(pki.otherSigner), resignControl: true }), /untrusted signer/],
-    ['setup code under a deployer certificate', (p: string) => forgePackage(good, p, {}, { signer: signerOf(pki.deployer), resignControl: true }), /without code signing/],
+    [
+      'setup code under a deployer certificate',
+      (p: string) => forgePackage(good, p, {}, { signer: signerOf(pki.deployer), resignControl: true }),
+      /without code signing/,
+    ],
   ] as const)('%s → FAIL', async (label, make, reason) => {
     const p = join(work, `tampered-${label.replace(/\W+/g, '-')}.wapt`);
     await make(p);

@@ -30,7 +30,7 @@ afterAll(() => {
 
 const BASE: PackageSpec = {
   control: { package: 'tis-foundation', version: '1.2.3-4', maturity: 'PROD', description: 'A test package' },
-  files: { 'setup.mjs': 'export async function install() {}\n', 'data/z.txt': 'zzz\n', 'data/a.txt': 'aaa\n', 'README': 'hello\n' },
+  files: { 'setup.mjs': 'export async function install() {}\n', 'data/z.txt': 'zzz\n', 'data/a.txt': 'aaa\n', README: 'hello\n' },
 };
 
 async function expectBuildError(p: Promise<unknown>, code: string): Promise<WaptError> {
@@ -59,7 +59,11 @@ describe('a good build', () => {
   });
 
   test('W-A3: architecture, maturity and locale join the name; `all` is left out', async () => {
-    const r = await buildFromSpec({ control: { package: 'tis-extra', version: '0.9-2', architecture: 'x64', maturity: 'DEV', locale: 'fr' } }, signerOf(pki.deployer), { outDir: tmp() });
+    const r = await buildFromSpec(
+      { control: { package: 'tis-extra', version: '0.9-2', architecture: 'x64', maturity: 'DEV', locale: 'fr' } },
+      signerOf(pki.deployer),
+      { outDir: tmp() },
+    );
     dirs.push(r.sourceDir);
     expect(r.path.split('/').pop()).toBe('tis-extra_0.9-2_x64_DEV_fr.wapt');
   });
@@ -146,7 +150,10 @@ describe('refused builds write nothing', () => {
   test('W-D5: setup.mjs + deployer certificate → CODESIGNING_REQUIRED, no file written', async () => {
     const out = tmp();
     const src = writeSourceDir(tmp('wapt-src-'), BASE);
-    const err = await expectBuildError(buildPackage(src, { signer: signerOf(pki.deployer), outDir: out, date: new Date(), reproducible: false }), 'CODESIGNING_REQUIRED');
+    const err = await expectBuildError(
+      buildPackage(src, { signer: signerOf(pki.deployer), outDir: out, date: new Date(), reproducible: false }),
+      'CODESIGNING_REQUIRED',
+    );
     expect(err.message).toContain('setup.mjs');
     expect(err.message).toContain('test-deployer');
     expect(readdirSync(out)).toEqual([]);
@@ -155,7 +162,10 @@ describe('refused builds write nothing', () => {
   test('W-D5: setup.py + deployer certificate → CODESIGNING_REQUIRED, no file written', async () => {
     const out = tmp();
     const src = writeSourceDir(tmp('wapt-src-'), { control: BASE.control, files: { 'setup.py': 'def install(): pass\n' } });
-    const err = await expectBuildError(buildPackage(src, { signer: signerOf(pki.deployer), outDir: out, date: new Date(), reproducible: false }), 'CODESIGNING_REQUIRED');
+    const err = await expectBuildError(
+      buildPackage(src, { signer: signerOf(pki.deployer), outDir: out, date: new Date(), reproducible: false }),
+      'CODESIGNING_REQUIRED',
+    );
     expect(err.message).toContain('setup.py');
     expect(readdirSync(out)).toEqual([]);
   });
@@ -172,7 +182,10 @@ describe('refused builds write nothing', () => {
     const out = tmp();
     const src = writeSourceDir(tmp('wapt-src-'), BASE);
     symlinkSync('/etc/passwd', join(src, 'data', 'passwd-link'));
-    const err = await expectBuildError(buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false }), 'ZIP_SYMLINK');
+    const err = await expectBuildError(
+      buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false }),
+      'ZIP_SYMLINK',
+    );
     expect(err.message).toContain('data/passwd-link');
     expect(readdirSync(out)).toEqual([]);
   });
@@ -188,7 +201,10 @@ describe('refused builds write nothing', () => {
       'depends           : tis-needed',
     ].join('\n');
     const src = writeSourceDir(tmp('wapt-src-'), { control: {}, controlText });
-    const err = await expectBuildError(buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false }), 'CONTROL_INVALID');
+    const err = await expectBuildError(
+      buildPackage(src, { signer: signerOf(pki.codesigner), outDir: out, date: new Date(), reproducible: false }),
+      'CONTROL_INVALID',
+    );
     expect(err.message).toMatch(/description|line 4|control/);
     expect(readdirSync(out)).toEqual([]);
   });
@@ -204,7 +220,13 @@ describe('refused builds write nothing', () => {
     const hang = new Promise<'hang'>((resolve) => {
       timer = setTimeout(() => resolve('hang'), 5000);
     });
-    const settled = await Promise.race([build.then(() => 'ok' as const, (err: unknown) => err), hang]);
+    const settled = await Promise.race([
+      build.then(
+        () => 'ok' as const,
+        (err: unknown) => err,
+      ),
+      hang,
+    ]);
     clearTimeout(timer);
     expect(settled).not.toBe('hang');
     if (settled === 'ok') {
@@ -226,7 +248,13 @@ describe('refused builds write nothing', () => {
     const hang = new Promise<'hang'>((resolve) => {
       timer = setTimeout(() => resolve('hang'), 5000);
     });
-    const settled = await Promise.race([build.then(() => 'ok' as const, (err: unknown) => err), hang]);
+    const settled = await Promise.race([
+      build.then(
+        () => 'ok' as const,
+        (err: unknown) => err,
+      ),
+      hang,
+    ]);
     clearTimeout(timer);
     expect(settled).toBeInstanceOf(WaptError);
     expect((settled as WaptError).code).toBe('IO_ERROR');
@@ -235,7 +263,10 @@ describe('refused builds write nothing', () => {
 
   test('source dir that does not exist → IO_ERROR naming it', async () => {
     const missing = join(tmp(), 'nope');
-    const err = await expectBuildError(buildPackage(missing, { signer: signerOf(pki.codesigner), outDir: tmp(), date: new Date(), reproducible: false }), 'IO_ERROR');
+    const err = await expectBuildError(
+      buildPackage(missing, { signer: signerOf(pki.codesigner), outDir: tmp(), date: new Date(), reproducible: false }),
+      'IO_ERROR',
+    );
     expect(err.message).toContain(missing);
   });
 });
@@ -243,7 +274,14 @@ describe('refused builds write nothing', () => {
 describe('already-compressed payload', () => {
   test('installer.msi and WAPT/icon.png build (stored, not deflated) and verify', async () => {
     const r = await buildFromSpec(
-      { control: { package: 'tis-msi', version: '3.1-1' }, files: { 'installer.msi': Buffer.alloc(4096, 1), 'WAPT/icon.png': Buffer.from('89504e470d0a1a0a', 'hex'), 'setup.mjs': 'export async function install() {}\n' } },
+      {
+        control: { package: 'tis-msi', version: '3.1-1' },
+        files: {
+          'installer.msi': Buffer.alloc(4096, 1),
+          'WAPT/icon.png': Buffer.from('89504e470d0a1a0a', 'hex'),
+          'setup.mjs': 'export async function install() {}\n',
+        },
+      },
       signerOf(pki.codesigner),
       { outDir: tmp() },
     );

@@ -1,12 +1,5 @@
 import { WaptError } from '../../src/errors.js';
-import {
-  controlFromObject,
-  field,
-  parseControl,
-  serializeControl,
-  validateControl,
-  withDefaults,
-} from '../../src/package/control.js';
+import { controlFromObject, field, parseControl, serializeControl, validateControl, withDefaults } from '../../src/package/control.js';
 import {
   ALWAYS_WRITTEN_FIELDS,
   CANONICAL_ORDER,

@@ -7,13 +7,25 @@ const name = (obj: Record<string, string>) => packageFilename(controlFromObject(
 describe('packageFilename (W-A3)', () => {
   test.each([
     ['spec example with maturity', { package: 'tis-hello', version: '1.2.3-4', architecture: 'all', maturity: 'PROD' }, 'tis-hello_1.2.3-4_PROD.wapt'],
-    ['spec example with arch, maturity, locale', { package: 'tis-extra', version: '0.9-2', architecture: 'x64', maturity: 'DEV', locale: 'fr' }, 'tis-extra_0.9-2_x64_DEV_fr.wapt'],
+    [
+      'spec example with arch, maturity, locale',
+      { package: 'tis-extra', version: '0.9-2', architecture: 'x64', maturity: 'DEV', locale: 'fr' },
+      'tis-extra_0.9-2_x64_DEV_fr.wapt',
+    ],
     ['nothing optional', { package: 'tis-7zip', version: '9.2.0-15' }, 'tis-7zip_9.2.0-15.wapt'],
     ['architecture only', { package: 'tis-foo', version: '1.0-2', architecture: 'x64' }, 'tis-foo_1.0-2_x64.wapt'],
-    ['locale list joined with "-"', { package: 'tis-ff', version: '102.0-1', architecture: 'x64', maturity: 'PROD', locale: 'fr, en' }, 'tis-ff_102.0-1_x64_PROD_fr-en.wapt'],
+    [
+      'locale list joined with "-"',
+      { package: 'tis-ff', version: '102.0-1', architecture: 'x64', maturity: 'PROD', locale: 'fr, en' },
+      'tis-ff_102.0-1_x64_PROD_fr-en.wapt',
+    ],
     ['locale "all" left out', { package: 'tis-a', version: '1', locale: 'all' }, 'tis-a_1.wapt'],
     ['group section keeps its version', { package: 'tis-group-demo', version: '3-1', section: 'group', maturity: 'PROD' }, 'tis-group-demo_3-1_PROD.wapt'],
-    ['host section: name only', { package: '4C4C4544-0044-4810-8033-B4C04F4A4B32', version: '12', section: 'host', architecture: 'x64' }, '4C4C4544-0044-4810-8033-B4C04F4A4B32.wapt'],
+    [
+      'host section: name only',
+      { package: '4C4C4544-0044-4810-8033-B4C04F4A4B32', version: '12', section: 'host', architecture: 'x64' },
+      '4C4C4544-0044-4810-8033-B4C04F4A4B32.wapt',
+    ],
     ['-waptupgrade keeps "all"', { package: 'tis-waptupgrade', version: '2.0-1', architecture: 'all' }, 'tis-waptupgrade_2.0-1_all.wapt'],
     ['".." replaced by "_"', { package: 'tis-a', version: '1..2' }, 'tis-a_1_2.wapt'],
   ])('%s', (_t, obj, expected) => {

@@ -74,9 +74,7 @@ describe('pyJsonStringify (W-E2b)', () => {
 describe('signedAttributesJson (W-E2, W-C5)', () => {
   test('installed_size/size holding an integer become numbers; other values stay strings', () => {
     const f = controlFromObject({ package: 'a', installed_size: '0012', size: '12a', version: '1' });
-    expect(signedAttributesJson(f, ['version', 'installed_size', 'size', 'package'])).toBe(
-      '{"installed_size":12,"package":"a","size":"12a","version":"1"}',
-    );
+    expect(signedAttributesJson(f, ['version', 'installed_size', 'size', 'package'])).toBe('{"installed_size":12,"package":"a","size":"12a","version":"1"}');
   });
   test('absent attributes: WAPT defaults for canonical ones, null for signature fields and unknown keys', () => {
     const f = controlFromObject({ package: 'a' });

@@ -1,11 +1,5 @@
 import { WaptError } from '../../src/errors.js';
-import {
-  formatRequirement,
-  parseRequirement,
-  parseRequirementList,
-  satisfies,
-  type Requirement,
-} from '../../src/package/requirement.js';
+import { formatRequirement, parseRequirement, parseRequirementList, satisfies, type Requirement } from '../../src/package/requirement.js';
 
 const VALID: [string, Pick<Requirement, 'name' | 'op' | 'version'>, string][] = [
   ['tis-hello', { name: 'tis-hello', op: null, version: null }, 'tis-hello'],

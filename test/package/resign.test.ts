@@ -54,7 +54,12 @@ describe('re-signing a WAPT-made package', () => {
 
   test('W-E4: the copy verifies against the new CA, signed by the new signer', async () => {
     expect(result.path).toBe(join(outDir, HELLO));
-    await expect(verifyPackage(result.path, { trust: ours })).resolves.toMatchObject({ package: 'tis-hello', version: '1.2.3-4', signer: 'test-codesigner', setupKind: 'py' });
+    await expect(verifyPackage(result.path, { trust: ours })).resolves.toMatchObject({
+      package: 'tis-hello',
+      version: '1.2.3-4',
+      signer: 'test-codesigner',
+      setupKind: 'py',
+    });
   });
 
   test('… and no longer against the old CA (SIGNER_UNTRUSTED), while the original still does', async () => {
@@ -101,7 +106,13 @@ describe('re-signing a WAPT-made package', () => {
 test('a WAPT Python 2 package (stored WAPT/icon.png, non-ASCII member names, integer installed_size) re-signs and verifies', async () => {
   const name = 'tis-py2hello_1.0-1_PROD.wapt';
   const src = resolve('fixtures/conformance/wapt-made-py2/repo', name);
-  const r = await resignPackage(src, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, outDir: tmp('wapt-resign-py2-'), force: false });
+  const r = await resignPackage(src, {
+    signer: signerOf(pki.codesigner),
+    date: new Date(),
+    reproducible: false,
+    outDir: tmp('wapt-resign-py2-'),
+    force: false,
+  });
   await expect(verifyPackage(r.path, { trust: ours })).resolves.toMatchObject({ package: 'tis-py2hello', signer: 'test-codesigner' });
   expect((await readMember(r.path, 'données/été.txt')).equals(await readMember(src, 'données/été.txt'))).toBe(true);
   expect((await controlOf(r.path)).get('installed_size')).toBe('12345');
@@ -114,7 +125,9 @@ describe('refusals leave the file untouched', () => {
     const before = sha256File(altered);
     const outDir = tmp('wapt-resign-out-');
     let err: unknown;
-    await resignPackage(altered, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, outDir, force: false }).catch((e: unknown) => (err = e));
+    await resignPackage(altered, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, outDir, force: false }).catch(
+      (e: unknown) => (err = e),
+    );
     expect(err).toBeInstanceOf(WaptError);
     expect((err as WaptError).code).toBe('MANIFEST_MISMATCH');
     expect((err as WaptError).message).toContain(HELLO);
@@ -122,7 +135,9 @@ describe('refusals leave the file untouched', () => {
     expect(sha256File(altered)).toBe(before);
     expect(readdirSync(outDir)).toEqual([]);
     // in place too
-    await expect(resignPackage(altered, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, force: false })).rejects.toMatchObject({ code: 'MANIFEST_MISMATCH' });
+    await expect(resignPackage(altered, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, force: false })).rejects.toMatchObject({
+      code: 'MANIFEST_MISMATCH',
+    });
     expect(sha256File(altered)).toBe(before);
     expect(readdirSync(dir)).toEqual([HELLO]);
   });
@@ -130,14 +145,18 @@ describe('refusals leave the file untouched', () => {
   test('W-D5: a setup.py package re-signed with a deployer key → CODESIGNING_REQUIRED, file untouched', async () => {
     const p = copyHello();
     const before = sha256File(p);
-    await expect(resignPackage(p, { signer: signerOf(pki.deployer), date: new Date(), reproducible: false, force: false })).rejects.toMatchObject({ code: 'CODESIGNING_REQUIRED' });
+    await expect(resignPackage(p, { signer: signerOf(pki.deployer), date: new Date(), reproducible: false, force: false })).rejects.toMatchObject({
+      code: 'CODESIGNING_REQUIRED',
+    });
     expect(sha256File(p)).toBe(before);
   });
 
   test('key not matching the certificate → KEY_CERT_MISMATCH, file untouched', async () => {
     const p = copyHello();
     const before = sha256File(p);
-    await expect(resignPackage(p, { signer: { key: pki.deployer.privateKey, certificates: [pki.codesigner.cert] }, date: new Date(), reproducible: false, force: false })).rejects.toMatchObject({ code: 'KEY_CERT_MISMATCH' });
+    await expect(
+      resignPackage(p, { signer: { key: pki.deployer.privateKey, certificates: [pki.codesigner.cert] }, date: new Date(), reproducible: false, force: false }),
+    ).rejects.toMatchObject({ code: 'KEY_CERT_MISMATCH' });
     expect(sha256File(p)).toBe(before);
   });
 });
@@ -146,7 +165,13 @@ describe('--force over altered content', () => {
   test('resignPackage(force) signs it, warns with the altered member, and the result verifies (the signer vouches for it)', async () => {
     const altered = await rewriteZip(join(CONF, 'repo', HELLO), join(tmp('wapt-resign-f-'), HELLO), { add: { 'data/new.txt': 'added\n' } });
     const warnings: string[] = [];
-    const r = await resignPackage(altered, { signer: signerOf(pki.codesigner), date: new Date(), reproducible: false, force: true, onWarning: (m) => warnings.push(m) });
+    const r = await resignPackage(altered, {
+      signer: signerOf(pki.codesigner),
+      date: new Date(),
+      reproducible: false,
+      force: true,
+      onWarning: (m) => warnings.push(m),
+    });
     expect(r.forced).toBe(true);
     expect(warnings.join('\n')).toMatch(/ALTERED/);
     expect(warnings.join('\n')).toContain('data/new.txt');

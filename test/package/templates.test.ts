@@ -105,7 +105,17 @@ test('fillPlaceholders treats an unknown placeholder as a template bug', () => {
 });
 
 function ctxFor(pkgDir: string, root: string, persistent: Record<string, unknown> = {}): HookContext {
-  return { package: 'tis-demo', version: '0.1-1', control: {}, params: {}, targetRoot: root, packageDir: pkgDir, persistent, os: process.platform, arch: process.arch };
+  return {
+    package: 'tis-demo',
+    version: '0.1-1',
+    control: {},
+    params: {},
+    targetRoot: root,
+    packageDir: pkgDir,
+    persistent,
+    os: process.platform,
+    arch: process.arch,
+  };
 }
 
 async function hook(pkgDir: string, root: string, name: HookName, persistent: Record<string, unknown> = {}) {

@@ -10,16 +10,7 @@ import { verifyPackage, type VerifiedPackage } from '../../src/package/index.js'
 import { makeCrl } from '../crypto/helpers.js';
 import { buildEvilZip, truncateFile, writeEvilZip, type EvilEntry } from '../helpers/evil-zip.js';
 import { cleanupPki, getTestPki, signerOf, type TestPki } from '../helpers/pki.js';
-import {
-  buildFromSpec,
-  editControlField,
-  forgePackage,
-  readZipEntries,
-  rewriteZip,
-  sha256File,
-  tempDir,
-  type PackageSpec,
-} from '../helpers/packages.js';
+import { buildFromSpec, editControlField, forgePackage, readZipEntries, rewriteZip, sha256File, tempDir, type PackageSpec } from '../helpers/packages.js';
 
 let pki: TestPki;
 let trust: TrustStore;
@@ -38,7 +29,9 @@ beforeAll(async () => {
   trust = await TrustStore.load(pki.trustedDir);
   work = tempDir('wapt-tamper-');
   const a = await buildFromSpec(SPEC, signerOf(pki.codesigner), { outDir: work });
-  const b = await buildFromSpec({ control: { package: 'tis-nocode', version: '1-1' }, files: { 'data/a.txt': 'x\n' } }, signerOf(pki.deployer), { outDir: work });
+  const b = await buildFromSpec({ control: { package: 'tis-nocode', version: '1-1' }, files: { 'data/a.txt': 'x\n' } }, signerOf(pki.deployer), {
+    outDir: work,
+  });
   good = a.path;
   goodNoSetup = b.path;
   cleanup.push(a.sourceDir, b.sourceDir);
@@ -72,7 +65,13 @@ describe('baseline', () => {
   test('the untampered packages verify, and verifying loses nothing (same sha256 before/after)', async () => {
     const before = sha256File(good);
     const v: VerifiedPackage = await verifyPackage(good, { trust });
-    expect(v).toMatchObject({ package: 'tis-tamper', version: '2.0-1', signer: 'test-codesigner', setupKind: 'mjs', chain: ['test-codesigner', 'Test Foundation CA'] });
+    expect(v).toMatchObject({
+      package: 'tis-tamper',
+      version: '2.0-1',
+      signer: 'test-codesigner',
+      setupKind: 'mjs',
+      chain: ['test-codesigner', 'Test Foundation CA'],
+    });
     expect(sha256File(good)).toBe(before);
     await expect(verifyPackage(goodNoSetup, { trust })).resolves.toMatchObject({ signer: 'test-deployer', setupKind: 'none' });
   });
@@ -107,7 +106,9 @@ describe('W-D3: content against the manifest', () => {
   });
 
   test('control edited outside the signed attributes (extra line) → MANIFEST_MISMATCH on WAPT/control', async () => {
-    const p = await rewriteZip(good, out('control-extra'), { replace: { 'WAPT/control': (old) => Buffer.concat([old, Buffer.from('\nx_injected        : 1')]) } });
+    const p = await rewriteZip(good, out('control-extra'), {
+      replace: { 'WAPT/control': (old) => Buffer.concat([old, Buffer.from('\nx_injected        : 1')]) },
+    });
     const err = await expectRejected(p, 'MANIFEST_MISMATCH');
     expect(err.detail).toMatchObject({ modified: ['WAPT/control'] });
     expect(err.message).toContain('WAPT/control');
@@ -185,7 +186,12 @@ describe('W-E3/X4: an attacker with his own key', () => {
   });
 
   test('control and manifest both re-signed by the attacker → SIGNER_UNTRUSTED (no chain to the trusted CA)', async () => {
-    const p = await forgePackage(good, out('attacker-all'), { replace: { 'WAPT/control': editControlField('version', '9.9-9') } }, { signer: attacker(), resignControl: true });
+    const p = await forgePackage(
+      good,
+      out('attacker-all'),
+      { replace: { 'WAPT/control': editControlField('version', '9.9-9') } },
+      { signer: attacker(), resignControl: true },
+    );
     const err = await expectRejected(p, 'SIGNER_UNTRUSTED');
     expect(err.message).toContain('attacker-codesigner');
   });
@@ -239,16 +245,27 @@ describe('W-D4/X3/X4: trust, dates, revocation', () => {
 
 describe('W-D5: code-signing rule at verification', () => {
   test('deployer-signed package with setup.mjs added and manifest re-signed by the deployer (otherwise valid) → CODESIGNING_REQUIRED', async () => {
-    const p = await forgePackage(goodNoSetup, out('deployer-setup'), { add: { 'setup.mjs': 'export async function install() { /* evil */ }\n' } }, { signer: signerOf(pki.deployer) });
+    const p = await forgePackage(
+      goodNoSetup,
+      out('deployer-setup'),
+      { add: { 'setup.mjs': 'export async function install() { /* evil */ }\n' } },
+      { signer: signerOf(pki.deployer) },
+    );
     const err = await expectRejected(p, 'CODESIGNING_REQUIRED');
     expect(err.message).toContain(basename(p));
     expect(err.message).toContain('test-deployer');
     // the control was not touched: only the code-signing rule stands in the way
-    await expect(verifyPackage(await forgePackage(goodNoSetup, out('deployer-noop'), {}, { signer: signerOf(pki.deployer) }), { trust })).resolves.toMatchObject({ setupKind: 'none' });
+    await expect(
+      verifyPackage(await forgePackage(goodNoSetup, out('deployer-noop'), {}, { signer: signerOf(pki.deployer) }), { trust }),
+    ).resolves.toMatchObject({ setupKind: 'none' });
   });
 
   test('a setup.py package signed by a code-signer verifies (SETUP_PY is refused only at install)', async () => {
-    const r = await buildFromSpec({ control: { package: 'tis-py', version: '1-1' }, files: { 'setup.py': 'def install():\n    pass\n' } }, signerOf(pki.codesigner), { outDir: tempDir() });
+    const r = await buildFromSpec(
+      { control: { package: 'tis-py', version: '1-1' }, files: { 'setup.py': 'def install():\n    pass\n' } },
+      signerOf(pki.codesigner),
+      { outDir: tempDir() },
+    );
     cleanup.push(r.sourceDir, dirname(r.path));
     await expect(verifyPackage(r.path, { trust })).resolves.toMatchObject({ package: 'tis-py', setupKind: 'py', codeSigning: true });
   });

@@ -78,8 +78,7 @@ describe('compareVersions (W-B1..W-B4)', () => {
   });
   test('transitivity on a chain', () => {
     const chain = ['0.9', '1.0', '1.0-0', '1.0-1', '1.0.1', '1.2beta', '1.2rc1', '1.10', '2'];
-    for (let i = 0; i < chain.length; i++)
-      for (let j = i + 1; j < chain.length; j++) expect(compareVersions(chain[i]!, chain[j]!)).toBe(-1);
+    for (let i = 0; i < chain.length; i++) for (let j = i + 1; j < chain.length; j++) expect(compareVersions(chain[i]!, chain[j]!)).toBe(-1);
   });
 });
 

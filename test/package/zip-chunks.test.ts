@@ -62,7 +62,7 @@ async function mixedZip(entries = MIXED): Promise<string> {
 }
 
 describe('hashAllMembers (reused buffers)', () => {
-  it('W-D3: equals WAPT\'s own manifest and the stream path on every conformance package', async () => {
+  it("W-D3: equals WAPT's own manifest and the stream path on every conformance package", async () => {
     const files = await wapts();
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const file of files) {
@@ -152,10 +152,14 @@ describe('forEachChunk', () => {
       let calls = 0;
       const boom = new Error('consumer failed');
       await expect(
-        zip.forEachChunk('odd.bin', () => {
-          calls++;
-          throw boom;
-        }, { crc: true }),
+        zip.forEachChunk(
+          'odd.bin',
+          () => {
+            calls++;
+            throw boom;
+          },
+          { crc: true },
+        ),
       ).rejects.toBe(boom);
       expect(calls).toBe(1);
     } finally {

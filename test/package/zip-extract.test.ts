@@ -37,9 +37,7 @@ const GOOD: EvilEntry[] = [
 describe('extractPackage', () => {
   it('extracts files, directories and UTF-8 names; reports counts and entries; honours exclude', async () => {
     const seen: string[] = [];
-    const res = await withZip(GOOD, (zip) =>
-      extractPackage(zip, dest, { exclude: (n) => n === 'WAPT/control', onEntry: (n) => seen.push(n) }),
-    );
+    const res = await withZip(GOOD, (zip) => extractPackage(zip, dest, { exclude: (n) => n === 'WAPT/control', onEntry: (n) => seen.push(n) }));
     expect(res).toEqual({ files: 2, bytes: 7 + 2_000_000 });
     expect(seen).toEqual(['données/été.txt', 'empty/', 'bin/big.bin']);
     expect(await readFile(path.join(dest, 'données/été.txt'), 'utf8')).toBe('bonjour');

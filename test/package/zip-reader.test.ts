@@ -96,7 +96,12 @@ describe('PackageZip.open refuses hostile names and entries', () => {
     ['drive letter C:/x', 'C:/x'],
     ['backslash a\\b (yauzl would turn it into a/b)', 'a\\b'],
   ])('%s → ZIP_UNSAFE_PATH', async (_t, name) => {
-    const err = await openError(await evil([{ name: 'ok', data: text('1') }, { name, data: text('x') }]));
+    const err = await openError(
+      await evil([
+        { name: 'ok', data: text('1') },
+        { name, data: text('x') },
+      ]),
+    );
     expect(err.code).toBe('ZIP_UNSAFE_PATH');
     expect(err.detail.member).toBe(name);
   });
@@ -113,18 +118,33 @@ describe('PackageZip.open refuses hostile names and entries', () => {
   });
 
   it('duplicate names (exact) → ZIP_DUPLICATE_ENTRY', async () => {
-    const err = await openError(await evil([{ name: 'setup.py', data: text('1') }, { name: 'setup.py', data: text('2') }]));
+    const err = await openError(
+      await evil([
+        { name: 'setup.py', data: text('1') },
+        { name: 'setup.py', data: text('2') },
+      ]),
+    );
     expect(err.code).toBe('ZIP_DUPLICATE_ENTRY');
   });
 
   it('duplicate names differing only in case → ZIP_DUPLICATE_ENTRY (one file on Windows)', async () => {
-    const err = await openError(await evil([{ name: 'Setup.py', data: text('1') }, { name: 'setup.py', data: text('2') }]));
+    const err = await openError(
+      await evil([
+        { name: 'Setup.py', data: text('1') },
+        { name: 'setup.py', data: text('2') },
+      ]),
+    );
     expect(err.code).toBe('ZIP_DUPLICATE_ENTRY');
     expect(err.detail).toMatchObject({ member: 'setup.py', other: 'Setup.py' });
   });
 
   it('a name that is both a file and a directory → ZIP_DUPLICATE_ENTRY', async () => {
-    const err = await openError(await evil([{ name: 'a', data: text('1') }, { name: 'a/b', data: text('2') }]));
+    const err = await openError(
+      await evil([
+        { name: 'a', data: text('1') },
+        { name: 'a/b', data: text('2') },
+      ]),
+    );
     expect(err.code).toBe('ZIP_DUPLICATE_ENTRY');
   });
 
@@ -144,7 +164,10 @@ describe('PackageZip.open refuses hostile names and entries', () => {
   });
 
   it('total declared size over maxTotalUncompressed → ZIP_BOMB', async () => {
-    const p = await evil([{ name: 'a', data: Buffer.alloc(600) }, { name: 'b', data: Buffer.alloc(600) }]);
+    const p = await evil([
+      { name: 'a', data: Buffer.alloc(600) },
+      { name: 'b', data: Buffer.alloc(600) },
+    ]);
     expect((await openError(p, { maxTotalUncompressed: 1000 })).code).toBe('ZIP_BOMB');
   });
 
@@ -154,7 +177,10 @@ describe('PackageZip.open refuses hostile names and entries', () => {
   });
 
   it('overlapping members (two entries sharing one local header) → ZIP_BOMB', async () => {
-    const p = await evil([{ name: 'a', data: Buffer.alloc(100, 1) }, { name: 'b', data: Buffer.alloc(100, 1), sameDataAs: 0 }]);
+    const p = await evil([
+      { name: 'a', data: Buffer.alloc(100, 1) },
+      { name: 'b', data: Buffer.alloc(100, 1), sameDataAs: 0 },
+    ]);
     expect((await openError(p)).code).toBe('ZIP_BOMB');
   });
 });
@@ -246,7 +272,11 @@ describe('streaming checks', () => {
     try {
       const stream = await zip.openMemberStream('a');
       await new Promise((r) => setTimeout(r, 50));
-      await expect((async () => { for await (const _ of stream) void _; })()).rejects.toMatchObject({ code: 'ZIP_INVALID' });
+      await expect(
+        (async () => {
+          for await (const _ of stream) void _;
+        })(),
+      ).rejects.toMatchObject({ code: 'ZIP_INVALID' });
     } finally {
       zip.close();
     }

@@ -154,7 +154,7 @@ describe('checkArchive: rules across entries', () => {
   test.each([
     ['a file that is a parent of another member', [facts('a'), facts('a/b')]],
     ['a file that is a parent, case-folded', [facts('A/b'), facts('a')]],
-    ['a file named as a directory entry\'s parent', [facts('x/y/'), facts('x')]],
+    ["a file named as a directory entry's parent", [facts('x/y/'), facts('x')]],
   ])('%s: ZIP_DUPLICATE_ENTRY "both a file and a directory"', (_t, list) => {
     expect(check(list)).toMatchObject({ code: 'ZIP_DUPLICATE_ENTRY', message: expect.stringMatching(/is both a file and a directory$/) });
   });

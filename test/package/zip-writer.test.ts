@@ -70,7 +70,12 @@ describe('writeZip', () => {
     for (const tz of ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata']) {
       const p = path.join(tmp, `${tz.replace('/', '_')}.wapt`);
       execFileSync(process.execPath, [path.join(out, 'run.js'), p, payload], { env: { ...process.env, TZ: tz, NODE_OPTIONS: '' } });
-      digests.set(tz, createHash('sha256').update(await readFile(p)).digest('hex'));
+      digests.set(
+        tz,
+        createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex'),
+      );
     }
     expect(new Set(digests.values()).size).toBe(1);
   });
@@ -93,8 +98,16 @@ describe('writeZip', () => {
       expect(zip.members.map((m) => m.name)).toEqual(inputs().map((i) => i.name));
       expect((await zip.readMember('données/été.txt', 100)).toString('utf8')).toBe('Supplément\n');
       const hashes = await zip.hashAllMembers();
-      expect(hashes.get('payload.txt')).toBe(createHash('sha256').update(await readFile(payload)).digest('hex'));
-      expect(hashes.get('bin/setup.exe')).toBe(createHash('sha256').update(await readFile(installer)).digest('hex'));
+      expect(hashes.get('payload.txt')).toBe(
+        createHash('sha256')
+          .update(await readFile(payload))
+          .digest('hex'),
+      );
+      expect(hashes.get('bin/setup.exe')).toBe(
+        createHash('sha256')
+          .update(await readFile(installer))
+          .digest('hex'),
+      );
       const byName = new Map(zip.members.map((m) => [m.name, m]));
       // text deflated, installer stored
       expect(byName.get('payload.txt')!.compressedSize).toBeLessThan(byName.get('payload.txt')!.uncompressedSize / 10);

@@ -45,7 +45,10 @@ describe.each(SETS)('W-F1 conformance index $name', ({ name, count, packages }) 
       expect(idx.certificates.has(field(e, 'signer_fingerprint'))).toBe(true);
     }
     expect([...idx.certificates.keys()].sort()).toEqual(
-      zipMemberNames(path).filter((m) => m.startsWith('ssl/')).map((m) => m.slice(4, -4)).sort(),
+      zipMemberNames(path)
+        .filter((m) => m.startsWith('ssl/'))
+        .map((m) => m.slice(4, -4))
+        .sort(),
     );
     for (const [fp, cert] of idx.certificates) expect(fingerprintSha256(cert)).toBe(fp);
     expect(idx.statement).toBeNull(); // WAPT-made: no X2 statement, still reads
@@ -139,7 +142,8 @@ describe('index zip of a large index', () => {
     const res = await writePackagesZip(dest, { entries, certificates: [] });
     expect(res.packagesBytes.length).toBeGreaterThan(5 * 1024 * 1024);
     expect((await readPackagesZip(dest)).packagesBytes.equals(res.packagesBytes)).toBe(true);
-    const script = 'import sys, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(hashlib.sha256(z.read("Packages")).hexdigest())';
+    const script =
+      'import sys, zipfile, hashlib\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(hashlib.sha256(z.read("Packages")).hexdigest())';
     const digest = execFileSync('python3', ['-c', script, dest], { encoding: 'utf8' }).trim();
     expect(digest).toBe(createHash('sha256').update(res.packagesBytes).digest('hex'));
   });

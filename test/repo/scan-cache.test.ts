@@ -15,8 +15,18 @@ afterAll(async () => {
 
 function entry(name: string, body = 'x'.repeat(100)): CachedPackage {
   return {
-    size: 10, mtimeMs: 1.5, ino: 7, md5: 'm', sha256: 's', package: name, version: '1', section: 'base', signatureDate: '',
-    setupKind: 'none', certs: ['fp1'], verified: null,
+    size: 10,
+    mtimeMs: 1.5,
+    ino: 7,
+    md5: 'm',
+    sha256: 's',
+    package: name,
+    version: '1',
+    section: 'base',
+    signatureDate: '',
+    setupKind: 'none',
+    certs: ['fp1'],
+    verified: null,
     block: Buffer.from(`package           : ${name}\nversion           : 1\ndescription       : ${body}`),
   };
 }

@@ -133,7 +133,11 @@ describe.each([
   ['a symbolic link member', rawZip([control(), { name: 'link', data: Buffer.from('/etc/passwd'), unixMode: 0o120777 }]), 'ZIP_SYMLINK'],
   ['the control twice', rawZip([control(), control()]), 'ZIP_DUPLICATE_ENTRY'],
   ['two names that are one file on Windows (case)', rawZip([control(), control({ name: 'WAPT/CONTROL' })]), 'ZIP_DUPLICATE_ENTRY'],
-  ['a file that is also a directory', rawZip([control(), { name: 'a', data: Buffer.from('x') }, { name: 'a/b', data: Buffer.from('y') }]), 'ZIP_DUPLICATE_ENTRY'],
+  [
+    'a file that is also a directory',
+    rawZip([control(), { name: 'a', data: Buffer.from('x') }, { name: 'a/b', data: Buffer.from('y') }]),
+    'ZIP_DUPLICATE_ENTRY',
+  ],
   ['an encrypted member', rawZip([control({ flags: 1 })]), 'ZIP_INVALID'],
   ['an unsupported compression method', rawZip([control({ method: 12 })]), 'ZIP_INVALID'],
   ['a directory entry carrying data', rawZip([control(), { name: 'dir/', data: Buffer.from('hidden') }]), 'ZIP_INVALID'],

@@ -123,7 +123,8 @@ describe('W-F2 worker threads (compiled dist/)', () => {
     try {
       for (const m of zip.members) {
         if (m.isDirectory) continue;
-        const bytes = m.name === 'WAPT/control' ? Buffer.from(text.replace('Hello package with setup code', 'Hello, edited')) : await zip.readMember(m.name, 1 << 24);
+        const bytes =
+          m.name === 'WAPT/control' ? Buffer.from(text.replace('Hello package with setup code', 'Hello, edited')) : await zip.readMember(m.name, 1 << 24);
         inputs.push({ name: m.name, source: { buffer: bytes } });
       }
     } finally {

@@ -28,10 +28,25 @@ beforeAll(async () => {
   trust = await TrustStore.load(join(CONF, 'wapt-made/trusted'));
   deployerKey = createPrivateKey(await readFile(join(KEYS, 'deployer.pem')));
   deployerCert = new X509Certificate(await readFile(join(KEYS, 'deployer.crt')));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=rogue-signer', '-days', '3650',
-    '-keyout', join(tmp, 'rogue.pem'), '-out', join(tmp, 'rogue.crt'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=rogue-signer',
+      '-days',
+      '3650',
+      '-keyout',
+      join(tmp, 'rogue.pem'),
+      '-out',
+      join(tmp, 'rogue.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   rogueKey = createPrivateKey(await readFile(join(tmp, 'rogue.pem')));
   rogueCert = new X509Certificate(await readFile(join(tmp, 'rogue.crt')));
 });
@@ -169,10 +184,16 @@ describe('W-F2 scan: packages left out', () => {
 
   test('W-F4: a host package is not listed in the main index', async () => {
     const dir = await repoCopy();
-    const host = parseControl('package           : 6b7a3e1c-0d7e-4b44-9c43-2a6f1f1d0a11\nversion           : 3\nsection           : host\ndepends           : tis-hello');
-    await writeZip(join(dir, '6b7a3e1c-0d7e-4b44-9c43-2a6f1f1d0a11.wapt'), [{ name: 'WAPT/control', source: { buffer: Buffer.from(serializeControl(host)) } }], {
-      mtime: new Date(0),
-    });
+    const host = parseControl(
+      'package           : 6b7a3e1c-0d7e-4b44-9c43-2a6f1f1d0a11\nversion           : 3\nsection           : host\ndepends           : tis-hello',
+    );
+    await writeZip(
+      join(dir, '6b7a3e1c-0d7e-4b44-9c43-2a6f1f1d0a11.wapt'),
+      [{ name: 'WAPT/control', source: { buffer: Buffer.from(serializeControl(host)) } }],
+      {
+        mtime: new Date(0),
+      },
+    );
     const res = await scanPackages(dir, {});
     expect(res.indexed).toBe(4);
     expect(res.skipped).toEqual([expect.objectContaining({ file: '6b7a3e1c-0d7e-4b44-9c43-2a6f1f1d0a11.wapt', code: 'HOST_PACKAGE' })]);

@@ -35,10 +35,25 @@ beforeAll(async () => {
   cert = new X509Certificate(await readFile(join(KEYS, 'codesigner.crt')));
   trust = await TrustStore.load(join(CONF, 'wapt-made/trusted'));
   // A real self-signed key pair the trusted directory knows nothing about.
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=rogue-repo', '-days', '3650',
-    '-keyout', join(tmp, 'rogue.pem'), '-out', join(tmp, 'rogue.crt'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      '/CN=rogue-repo',
+      '-days',
+      '3650',
+      '-keyout',
+      join(tmp, 'rogue.pem'),
+      '-out',
+      join(tmp, 'rogue.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
   rogueKey = createPrivateKey(await readFile(join(tmp, 'rogue.pem')));
   rogueCert = new X509Certificate(await readFile(join(tmp, 'rogue.crt')));
 });
@@ -85,9 +100,7 @@ describe('X2 statement: sign and verify', () => {
   test('canonical bytes: fixed key order, compact JSON, no trailing newline; signature is one base64 line', () => {
     const s = make();
     const text = s.bytes.toString('utf8');
-    expect(Object.keys(JSON.parse(text))).toEqual([
-      'format', 'repository', 'version', 'created', 'expires', 'packages_sha256', 'signer_fingerprint',
-    ]);
+    expect(Object.keys(JSON.parse(text))).toEqual(['format', 'repository', 'version', 'created', 'expires', 'packages_sha256', 'signer_fingerprint']);
     expect(text).not.toMatch(/\s/);
     expect(s.signature.toString('ascii')).toMatch(/^[A-Za-z0-9+/]+=*\n$/);
   });
@@ -171,7 +184,10 @@ describe('X2 statement: client refusals', () => {
     ['a JSON list', '[]'],
     ['an unknown format', '{"format":2}'],
     ['a negative version', JSON.stringify({ format: 1, repository: '', version: -1 })],
-    ['a bad digest', JSON.stringify({ format: 1, repository: '', version: 1, created: NOW, expires: NOW, packages_sha256: 'xyz', signer_fingerprint: 'a'.repeat(64) })],
+    [
+      'a bad digest',
+      JSON.stringify({ format: 1, repository: '', version: 1, created: NOW, expires: NOW, packages_sha256: 'xyz', signer_fingerprint: 'a'.repeat(64) }),
+    ],
   ])('malformed statement (%s): INDEX_INVALID', (_what, text) => {
     expect(codeOf(() => verifyStatement(Buffer.from(text), Buffer.from('AAAA'), packagesBytes, opts()))).toBe('INDEX_INVALID');
   });

@@ -6,13 +6,14 @@ import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  claimSignedBlob, parseSignatureDate, pythonUtcIso, signClaim, signReport, REPORT_ATTRIBUTES, type SignedClaim,
-} from '../../src/agent/claims.js';
+import { claimSignedBlob, parseSignatureDate, pythonUtcIso, signClaim, signReport, REPORT_ATTRIBUTES, type SignedClaim } from '../../src/agent/claims.js';
 import { certificateToPem, generateRsaKeyPair, issueCertificate } from '../../src/crypto/index.js';
 import { ApiError, verifyClaim } from '../../src/server/registry/index.js';
 
-interface Id { key: KeyObject; cert: X509Certificate }
+interface Id {
+  key: KeyObject;
+  cert: X509Certificate;
+}
 let a: Id;
 let b: Id;
 let tmp: string;
@@ -47,19 +48,28 @@ describe('signing (interop)', () => {
   test('the signed blob is byte for byte Python json.dumps(sort_keys=True, separators=(",", ":")) and openssl verifies the signature', async () => {
     const claim = report({ hostname: 'pc-é€😀 "q"\\/', zeta: { b: 1, a: [true, null] } });
     const blob = claimSignedBlob(claim, claim.signed_attributes);
-    const py = spawnSync('python3', ['-c', [
-      'import json,sys',
-      'c=json.load(sys.stdin)',
-      'd=dict((k,c.get(k)) for k in c["signed_attributes"])',
-      'sys.stdout.write(json.dumps(d,sort_keys=True,separators=(",",":")))',
-    ].join('\n')], { input: JSON.stringify(claim), encoding: 'utf8' });
+    const py = spawnSync(
+      'python3',
+      [
+        '-c',
+        [
+          'import json,sys',
+          'c=json.load(sys.stdin)',
+          'd=dict((k,c.get(k)) for k in c["signed_attributes"])',
+          'sys.stdout.write(json.dumps(d,sort_keys=True,separators=(",",":")))',
+        ].join('\n'),
+      ],
+      { input: JSON.stringify(claim), encoding: 'utf8' },
+    );
     expect(py.status).toBe(0);
     expect(py.stdout).toBe(blob);
 
     await writeFile(join(tmp, 'blob'), blob);
     await writeFile(join(tmp, 'sig'), Buffer.from(claim.signature, 'base64'));
     await writeFile(join(tmp, 'pub.pem'), a.cert.publicKey.export({ type: 'spki', format: 'pem' }));
-    const ssl = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(tmp, 'pub.pem'), '-signature', join(tmp, 'sig'), join(tmp, 'blob')], { encoding: 'utf8' });
+    const ssl = spawnSync('openssl', ['dgst', '-sha256', '-verify', join(tmp, 'pub.pem'), '-signature', join(tmp, 'sig'), join(tmp, 'blob')], {
+      encoding: 'utf8',
+    });
     expect(ssl.stdout.trim()).toBe('Verified OK');
   });
 
@@ -98,7 +108,15 @@ describe('verifyClaim', () => {
     ['signed_attributes as a CSV string', (c) => ({ ...c, signed_attributes: c.signed_attributes.join(',') }), 400, 'MALFORMED'],
     ['signed_attributes listing one twice', (c) => ({ ...c, signed_attributes: [...c.signed_attributes, 'hostname'] }), 400, 'MALFORMED'],
     ['sequence not signed', (c) => ({ ...c, signed_attributes: c.signed_attributes.filter((x) => x !== 'sequence') }), 400, 'MALFORMED'],
-    ['signed attribute absent from the claim', (c) => { const { hostname: _h, ...rest } = c; return rest; }, 400, 'MALFORMED'],
+    [
+      'signed attribute absent from the claim',
+      (c) => {
+        const { hostname: _h, ...rest } = c;
+        return rest;
+      },
+      400,
+      'MALFORMED',
+    ],
     ['unsigned attribute riding along', (c) => ({ ...c, extra: 1 }), 400, 'MALFORMED'],
     ['signature not base64', (c) => ({ ...c, signature: '%%%' }), 400, 'MALFORMED'],
     ['signature_date unparsable', (c) => ({ ...c, signature_date: 'soon' }), 403, 'BAD_SIGNATURE'],

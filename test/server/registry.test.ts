@@ -14,7 +14,12 @@ import { ensureSelfSignedTls } from '../../src/server/tls-selfsigned.js';
 const TOKEN = 'reg-token-5f0c1d2e9a';
 const HOUR = 3600_000;
 
-interface Host { uuid: string; key: KeyObject; cert: X509Certificate; pem: string }
+interface Host {
+  uuid: string;
+  key: KeyObject;
+  cert: X509Certificate;
+  pem: string;
+}
 
 async function makeHost(uuid: string): Promise<Host> {
   const { privateKey, publicKey } = await generateRsaKeyPair(2048);
@@ -37,7 +42,12 @@ function statusClaim(h: Host, seq: number, o: { now?: Date; signer?: Host; packa
   return signReport('status', h.uuid, seq, { hostname: `pc-${h.uuid.slice(0, 4)}`, packages: o.packages ?? PKGS }, { key: s.key, chain: [s.cert] }, o.now);
 }
 
-interface Res { status: number; headers: Record<string, string | string[] | undefined>; text: string; json: any }
+interface Res {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: any;
+}
 
 let ca: Buffer;
 
@@ -49,7 +59,11 @@ function call(srv: RunningServer, method: string, path: string, body?: string | 
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         let json: unknown = null;
-        try { json = JSON.parse(text); } catch { /* not JSON */ }
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
         resolve({ status: res.statusCode!, headers: res.headers, text, json });
       });
     });
@@ -58,8 +72,7 @@ function call(srv: RunningServer, method: string, path: string, body?: string | 
   });
 }
 
-const post = (srv: RunningServer, path: string, data: unknown) =>
-  call(srv, 'POST', path, JSON.stringify(data), { 'content-type': 'application/json' });
+const post = (srv: RunningServer, path: string, data: unknown) => call(srv, 'POST', path, JSON.stringify(data), { 'content-type': 'application/json' });
 /** token null: none sent. */
 const register = (srv: RunningServer, h: Host, claim: SignedClaim, token: string | null = TOKEN) =>
   post(srv, '/api/v1/register', { host_uuid: h.uuid, certificate: h.pem, ...(token === null ? {} : { token }), claim });
@@ -78,8 +91,12 @@ beforeAll(async () => {
   ca = await readFile(tls.certPath);
   dataDir = join(tmp, 'data');
   server = await startServer({
-    repoDir: join(tmp, 'repo'), port: 0, certPath: tls.certPath, keyPath: tls.keyPath,
-    management: { dataDir, registrationToken: TOKEN }, log: (l) => logs.push(l),
+    repoDir: join(tmp, 'repo'),
+    port: 0,
+    certPath: tls.certPath,
+    keyPath: tls.keyPath,
+    management: { dataDir, registrationToken: TOKEN },
+    log: (l) => logs.push(l),
   });
   [alice, mallory] = await Promise.all([makeHost('A11CE000-0000-4000-8000-000000000001'), makeHost('3A770000-0000-4000-8000-000000000002')]);
 });
@@ -265,11 +282,17 @@ describe('request hygiene', () => {
 
   test('oversized chunked body (no Content-Length) → 413 TOO_LARGE', async () => {
     const r = await new Promise<Res>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path: '/api/v1/status', method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => { const text = Buffer.concat(chunks).toString(); resolve({ status: res.statusCode!, headers: res.headers, text, json: JSON.parse(text) }); });
-      });
+      const req = request(
+        { host: '127.0.0.1', port: server.port, path: '/api/v1/status', method: 'POST', ca, agent: false, headers: { 'content-type': 'application/json' } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            resolve({ status: res.statusCode!, headers: res.headers, text, json: JSON.parse(text) });
+          });
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < 24; i++) req.write(Buffer.alloc(64 * 1024, 0x20));
       req.end();

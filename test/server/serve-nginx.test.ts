@@ -35,7 +35,11 @@ function essentials(doc: string): string {
   return m[1]!.replace(/^\s*etag on;$/m, '');
 }
 
-interface Got { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+interface Got {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
 
 function get(path: string, headers: Record<string, string> = {}): Promise<Got> {
   return new Promise((resolve, reject) => {
@@ -56,8 +60,18 @@ beforeAll(async () => {
   for (const f of (await readdir(join(MADE, 'repo'))).filter((f) => f.endsWith('.wapt'))) await copyFile(join(MADE, 'repo', f), join(repo, f));
   const k = join(MADE, 'keys');
   const [scanned, made] = await Promise.all([
-    runCli(['-c', join(tmp, 'absent.ini'), 'scanpackages', repo, '--trusted', join(MADE, 'trusted'),
-      '--key', join(k, 'codesigner.pem'), '--cert', join(k, 'codesigner.crt')]),
+    runCli([
+      '-c',
+      join(tmp, 'absent.ini'),
+      'scanpackages',
+      repo,
+      '--trusted',
+      join(MADE, 'trusted'),
+      '--key',
+      join(k, 'codesigner.pem'),
+      '--cert',
+      join(k, 'codesigner.crt'),
+    ]),
     makeTlsPki(join(tmp, 'pki')),
   ]);
   expect(scanned.code).toBe(0);
@@ -115,7 +129,8 @@ describe('nginx with the docs/nginx.md essentials, over a scanned repository', (
   });
 
   test('the whole server block of docs/nginx.md passes `nginx -t` (with test paths)', async () => {
-    const block = /```nginx\n([\s\S]*?)```/.exec(await docText())![1]!
+    const block = /```nginx\n([\s\S]*?)```/
+      .exec(await docText())![1]!
       .replaceAll('/etc/ssl/wapt/fullchain.pem', pki.serverCert)
       .replaceAll('/etc/ssl/wapt/privkey.pem', pki.serverKey)
       .replaceAll('root /var/www;', `root ${tmp};`);

@@ -33,12 +33,24 @@ function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Servin
   const child = spawnCli(['-c', join(tmp, 'absent.ini'), 'serve', '--port', '0', ...args], { env });
   let out = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => { out += b.toString(); });
-  child.stderr!.on('data', (b: Buffer) => { err += b.toString(); });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  child.stdout!.on('data', (b: Buffer) => {
+    out += b.toString();
+  });
+  child.stderr!.on('data', (b: Buffer) => {
+    err += b.toString();
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not start: ${err}`)); }, 20_000);
-    void exit.then(({ code }) => { clearTimeout(timer); reject(new Error(`serve exited ${code}: ${err}`)); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start: ${err}`));
+    }, 20_000);
+    void exit.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited ${code}: ${err}`));
+    });
     child.stdout!.on('data', () => {
       const url = /^listening on (https:\/\/127\.0\.0\.1:(\d+)\/)$/m.exec(out);
       const fp = /^sha256 fingerprint ([0-9a-f]{64})$/m.exec(out);
@@ -50,7 +62,12 @@ function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Servin
   });
 }
 
-interface Got { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; peerSha256: string }
+interface Got {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  peerSha256: string;
+}
 
 /** One request on a fresh connection, trusting only `ca`; the raw path is sent as is (no normalising). */
 function get(s: Serving, path: string, ca: Buffer, o: { method?: string; headers?: Record<string, string> } = {}): Promise<Got> {
@@ -59,9 +76,14 @@ function get(s: Serving, path: string, ca: Buffer, o: { method?: string; headers
       const peer = (res.socket as TLSSocket).getPeerCertificate();
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({
-        status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks), peerSha256: createHash('sha256').update(peer.raw).digest('hex'),
-      }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          peerSha256: createHash('sha256').update(peer.raw).digest('hex'),
+        }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -106,8 +128,14 @@ describe('serve: TLS and pinning', () => {
     const mode = parseVerifyCert(serving.pinPath!, tmp);
     expect(mode.kind).toBe('pinned');
     const client = new HttpClient({
-      verifyCert: mode, connectTimeoutMs: 3000, readTimeoutMs: 3000, retries: 0, retryBaseMs: 10, maxRedirects: 0,
-      allowInsecureHttp: false, userAgent: 'wapt-get-test',
+      verifyCert: mode,
+      connectTimeoutMs: 3000,
+      readTimeoutMs: 3000,
+      retries: 0,
+      retryBaseMs: 10,
+      maxRedirects: 0,
+      allowInsecureHttp: false,
+      userAgent: 'wapt-get-test',
     });
     try {
       const dest = join(tmp, 'downloaded-Packages');

@@ -21,7 +21,11 @@ let certPem: Buffer;
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const clients: HttpClient[] = [];
 
-interface Reply { status: number; headers: IncomingHttpHeaders; body: Buffer }
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
 function raw(method: string, path: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, method, path, headers, ca: certPem, agent: false }, (res) => {
@@ -36,8 +40,15 @@ function raw(method: string, path: string, headers: Record<string, string> = {})
 
 function client(o: Partial<HttpOptions> = {}): HttpClient {
   const c = new HttpClient({
-    verifyCert: parseVerifyCert(tls.certPath, dir), connectTimeoutMs: 2000, readTimeoutMs: 2000, retries: 0,
-    retryBaseMs: 5, maxRedirects: 3, allowInsecureHttp: false, userAgent: 'wapt-get-test', ...o,
+    verifyCert: parseVerifyCert(tls.certPath, dir),
+    connectTimeoutMs: 2000,
+    readTimeoutMs: 2000,
+    retries: 0,
+    retryBaseMs: 5,
+    maxRedirects: 3,
+    allowInsecureHttp: false,
+    userAgent: 'wapt-get-test',
+    ...o,
   });
   clients.push(c);
   return c;
@@ -203,10 +214,10 @@ describe('HttpClient against the static server (same cases as nginx)', () => {
 
   test('pin of another self-signed cert → TLS_PIN_MISMATCH; system CA mode → TLS_ERROR', async () => {
     const other = await ensureSelfSignedTls(join(dir, 'tls-other'));
-    await expect(client({ verifyCert: { kind: 'pinned', path: other.certPath } }).fetchToFile(`${base}/Packages`, join(dir, 'p1')))
-      .rejects.toMatchObject({ code: 'TLS_PIN_MISMATCH' });
-    await expect(client({ verifyCert: { kind: 'system' } }).fetchToFile(`${base}/Packages`, join(dir, 'p2')))
-      .rejects.toMatchObject({ code: 'TLS_ERROR' });
+    await expect(client({ verifyCert: { kind: 'pinned', path: other.certPath } }).fetchToFile(`${base}/Packages`, join(dir, 'p1'))).rejects.toMatchObject({
+      code: 'TLS_PIN_MISMATCH',
+    });
+    await expect(client({ verifyCert: { kind: 'system' } }).fetchToFile(`${base}/Packages`, join(dir, 'p2'))).rejects.toMatchObject({ code: 'TLS_ERROR' });
   });
 
   test('conditional GET → not-modified; 404 → HTTP_STATUS; HEAD via the client', async () => {

@@ -37,7 +37,10 @@ export interface BundleResult {
 function pickRepo(rt: AgentRuntime, name: string | undefined): RepoConfig {
   const repo = name === undefined ? rt.config.repos[0] : rt.config.repos.find((r) => r.name === name);
   if (!repo) {
-    throw new WaptError('CONFIG_INVALID', name === undefined ? `no repository is configured in ${rt.config.configPath}` : `no repository named ${name} in ${rt.config.configPath}`);
+    throw new WaptError(
+      'CONFIG_INVALID',
+      name === undefined ? `no repository is configured in ${rt.config.configPath}` : `no repository named ${name} in ${rt.config.configPath}`,
+    );
   }
   return repo;
 }
@@ -84,8 +87,13 @@ export async function createBundle(rt: AgentRuntime, opts: CreateBundleOptions):
     const out = resolvePath(opts.out);
     const size = await writeTar(out, files, now);
     return {
-      out, size, repo: repo.name, index_version: verified.statement?.version ?? null,
-      signed: verified.statement !== null, packages, rejected: verified.rejected,
+      out,
+      size,
+      repo: repo.name,
+      index_version: verified.statement?.version ?? null,
+      signed: verified.statement !== null,
+      packages,
+      rejected: verified.rejected,
     };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -8,9 +8,24 @@ export type AvailableInput = Pick<AvailableRow, 'package' | 'version' | 'filenam
   Partial<Omit<AvailableRow, 'repo' | 'package' | 'version' | 'filename' | 'control'>>;
 
 const COLUMNS = [
-  'repo', 'package', 'version', 'architecture', 'maturity', 'locale', 'section', 'filename',
-  'size', 'md5sum', 'sha256', 'signer_fingerprint', 'signature_date', 'control', 'depends',
-  'conflicts', 'priority', 'description',
+  'repo',
+  'package',
+  'version',
+  'architecture',
+  'maturity',
+  'locale',
+  'section',
+  'filename',
+  'size',
+  'md5sum',
+  'sha256',
+  'signer_fingerprint',
+  'signature_date',
+  'control',
+  'depends',
+  'conflicts',
+  'priority',
+  'description',
 ] as const satisfies readonly (keyof AvailableRow)[];
 
 // The control text (~2 KB a row, most of the bytes) is bound as UTF-8 bytes and cast
@@ -46,10 +61,24 @@ function fromSql(r: Record<string, SqlValue>): AvailableRow {
 
 function toSql(repo: string, e: AvailableInput): (SqlValue | undefined)[] {
   return [
-    repo, e.package, e.version, e.architecture ?? 'all', e.maturity ?? '', e.locale ?? '',
-    e.section ?? 'base', e.filename, e.size ?? null, e.md5sum ?? null, e.sha256 ?? null,
-    e.signer_fingerprint ?? null, e.signature_date ?? null, Buffer.from(e.control, 'utf8'), e.depends ?? '',
-    e.conflicts ?? '', e.priority ?? 'optional', e.description ?? '',
+    repo,
+    e.package,
+    e.version,
+    e.architecture ?? 'all',
+    e.maturity ?? '',
+    e.locale ?? '',
+    e.section ?? 'base',
+    e.filename,
+    e.size ?? null,
+    e.md5sum ?? null,
+    e.sha256 ?? null,
+    e.signer_fingerprint ?? null,
+    e.signature_date ?? null,
+    Buffer.from(e.control, 'utf8'),
+    e.depends ?? '',
+    e.conflicts ?? '',
+    e.priority ?? 'optional',
+    e.description ?? '',
   ];
 }
 
@@ -103,17 +132,16 @@ export class AvailableTable {
   /** Case-insensitive (ASCII) substring match on name and description; '' lists all. */
   search(term: string): AvailableRow[] {
     const like = likeAnywhere(term);
-    return queryAll(
-      this.db,
-      `${SELECT} WHERE package LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' ORDER BY package, repo, id`,
-      [like, like],
-    ).map(fromSql);
+    return queryAll(this.db, `${SELECT} WHERE package LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' ORDER BY package, repo, id`, [like, like]).map(
+      fromSql,
+    );
   }
 
   count(repo?: string): number {
-    const r = repo === undefined
-      ? queryOne(this.db, 'SELECT count(*) AS n FROM available')
-      : queryOne(this.db, 'SELECT count(*) AS n FROM available WHERE repo = ?', [repo]);
+    const r =
+      repo === undefined
+        ? queryOne(this.db, 'SELECT count(*) AS n FROM available')
+        : queryOne(this.db, 'SELECT count(*) AS n FROM available WHERE repo = ?', [repo]);
     return Number(r?.n ?? 0);
   }
 }

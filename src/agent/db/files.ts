@@ -49,7 +49,10 @@ export async function moveAside(file: string, now = new Date()): Promise<string>
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') continue;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw err;
-      const taken = await fs.lstat(candidate).then(() => true, () => false);
+      const taken = await fs.lstat(candidate).then(
+        () => true,
+        () => false,
+      );
       if (taken) continue;
       await fs.rename(file, candidate);
       return candidate;

@@ -36,8 +36,16 @@ export class ReposTable {
   /** Inserts or updates; fields left out keep their stored value (or the default). */
   put(input: RepoInput): RepoRow {
     const base: RepoRow = this.get(input.name) ?? {
-      name: input.name, url: input.url, last_update: null, etag: null, last_modified: null,
-      index_version: null, index_signed: false, index_expires: null, packages_count: 0, rejected_count: 0,
+      name: input.name,
+      url: input.url,
+      last_update: null,
+      etag: null,
+      last_modified: null,
+      index_version: null,
+      index_signed: false,
+      index_expires: null,
+      packages_count: 0,
+      rejected_count: 0,
     };
     const row: RepoRow = { ...base };
     for (const [k, v] of Object.entries(input)) if (v !== undefined) (row as unknown as Record<string, unknown>)[k] = v;
@@ -45,8 +53,18 @@ export class ReposTable {
       this.db,
       `INSERT OR REPLACE INTO repos (name, url, last_update, etag, last_modified, index_version, index_signed,
          index_expires, packages_count, rejected_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [row.name, row.url, row.last_update, row.etag, row.last_modified, row.index_version, row.index_signed,
-        row.index_expires, row.packages_count, row.rejected_count],
+      [
+        row.name,
+        row.url,
+        row.last_update,
+        row.etag,
+        row.last_modified,
+        row.index_version,
+        row.index_signed,
+        row.index_expires,
+        row.packages_count,
+        row.rejected_count,
+      ],
     );
     return row;
   }
@@ -83,9 +101,7 @@ export class SessionsTable {
 
   /** Records that `user` ran the session_setup hook of `pkg` at `version`. */
   record(user: string, pkg: string, version: string, doneOn = new Date().toISOString()): void {
-    run(this.db, 'INSERT OR REPLACE INTO session_setup (user, package, version, done_on) VALUES (?, ?, ?, ?)', [
-      user, pkg, version, doneOn,
-    ]);
+    run(this.db, 'INSERT OR REPLACE INTO session_setup (user, package, version, done_on) VALUES (?, ?, ?, ?)', [user, pkg, version, doneOn]);
   }
 
   forUser(user: string): SessionSetupRow[] {
@@ -102,18 +118,12 @@ export class LogTable {
   constructor(private readonly db: Database) {}
 
   append(level: LogLevel, message: string, pkg: string | null = null): void {
-    run(this.db, 'INSERT INTO log (at, package, level, message) VALUES (?, ?, ?, ?)', [
-      new Date().toISOString(), pkg, level, message,
-    ]);
+    run(this.db, 'INSERT INTO log (at, package, level, message) VALUES (?, ?, ?, ?)', [new Date().toISOString(), pkg, level, message]);
   }
 
   /** Oldest first; `limit` keeps the newest entries. */
   forPackage(pkg: string, limit = 1000): LogRow[] {
-    const rows = queryAll(
-      this.db,
-      'SELECT * FROM (SELECT * FROM log WHERE package = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
-      [pkg, limit],
-    );
+    const rows = queryAll(this.db, 'SELECT * FROM (SELECT * FROM log WHERE package = ? ORDER BY id DESC LIMIT ?) ORDER BY id', [pkg, limit]);
     return rows.map((r) => ({
       id: Number(r.id),
       at: str(r.at),

@@ -2,17 +2,7 @@
 // WAPT's own DB and JSON output, so nothing maps names twice.
 
 /** W-G2: install_status values. NEED-UPGRADE is computed by WAPT's server; we also store it. */
-export const INSTALL_STATUSES = [
-  'INIT',
-  'DOWNLOAD',
-  'RUNNING',
-  'OK',
-  'ERROR',
-  'UNKNOWN',
-  'UPGRADING',
-  'POSTPONED',
-  'NEED-UPGRADE',
-] as const;
+export const INSTALL_STATUSES = ['INIT', 'DOWNLOAD', 'RUNNING', 'OK', 'ERROR', 'UNKNOWN', 'UPGRADING', 'POSTPONED', 'NEED-UPGRADE'] as const;
 export type InstallStatus = (typeof INSTALL_STATUSES)[number];
 
 /** W-G2: audit results (RUNNING while an audit hook runs, as in WAPT 1.8). */
@@ -61,8 +51,7 @@ export interface InstalledRow {
 }
 
 /** What upsert needs: the name and version; every other field has a default. */
-export type InstalledInput = Pick<InstalledRow, 'package' | 'version'> &
-  Partial<Omit<InstalledRow, 'package' | 'version' | 'updated_at'>>;
+export type InstalledInput = Pick<InstalledRow, 'package' | 'version'> & Partial<Omit<InstalledRow, 'package' | 'version' | 'updated_at'>>;
 
 /** One entry of a repository index (table `available`). */
 export interface AvailableRow {

@@ -40,8 +40,15 @@ export function childEntry(): string {
 
 function transpileChild(srcDir: string): string {
   const hash = createHash('sha256');
-  const files = readdirSync(srcDir).filter((f) => f.endsWith('.ts')).sort();
-  for (const f of files) hash.update(f).update('\0').update(readFileSync(path.join(srcDir, f))).update('\0');
+  const files = readdirSync(srcDir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort();
+  for (const f of files)
+    hash
+      .update(f)
+      .update('\0')
+      .update(readFileSync(path.join(srcDir, f)))
+      .update('\0');
   const out = path.join(os.tmpdir(), `wapt-get-hook-child-${hash.digest('hex').slice(0, 16)}`);
   const entry = path.join(out, 'child.js');
   if (existsSync(entry)) return entry;

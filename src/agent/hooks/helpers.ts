@@ -80,8 +80,7 @@ export function createHelpers(ctx: HookContext): Helpers {
   const targetPath = (rel: string): string => confine(ctx.targetRoot, rel, 'targetPath');
   const inPackage = (rel: string, what: string): string => confine(ctx.packageDir, rel, what);
   const defaultCwd = (): string => (existsSync(ctx.packageDir) ? ctx.packageDir : ctx.targetRoot);
-  const run = (cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> =>
-    runCommand(cmd, args, { ...opts, cwd: opts.cwd ?? defaultCwd() });
+  const run = (cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => runCommand(cmd, args, { ...opts, cwd: opts.cwd ?? defaultCwd() });
 
   // System package managers ignore targetRoot: refuse rather than touch the real system in user mode.
   const systemWide = (what: string): void => {

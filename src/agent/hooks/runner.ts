@@ -107,14 +107,24 @@ export function runHook(opts: RunHookOptions): Promise<HookOutcome> {
       const signal = exit?.signal ?? null;
       if (timedOut) {
         const secs = Math.round(opts.timeoutMs / 100) / 10;
-        reject(new WaptError('ERR_TIMEOUT', `${hook} hook of ${ctx.package} ran past its ${secs}s timeout and was killed`, { detail: { ...base, timeoutMs: opts.timeoutMs } }));
+        reject(
+          new WaptError('ERR_TIMEOUT', `${hook} hook of ${ctx.package} ran past its ${secs}s timeout and was killed`, {
+            detail: { ...base, timeoutMs: opts.timeoutMs },
+          }),
+        );
       } else if (reply && !reply.ok) {
-        reject(new WaptError('ERR_HOOK_FAILED', `${hook} hook of ${ctx.package} failed: ${reply.error.message}`, { detail: { ...base, stack: reply.error.stack, persistent: reply.persistent } }));
+        reject(
+          new WaptError('ERR_HOOK_FAILED', `${hook} hook of ${ctx.package} failed: ${reply.error.message}`, {
+            detail: { ...base, stack: reply.error.stack, persistent: reply.persistent },
+          }),
+        );
       } else if (reply && reply.ok && code === 0) {
         resolve({ status: reply.missing ? 'missing-hook' : 'ok', result: reply.result, persistent: reply.persistent, output: text });
       } else {
         const how = code === null ? `killed by signal ${signal}` : `exit code ${code}`;
-        reject(new WaptError('ERR_EXIT_CODE', `${hook} hook of ${ctx.package} ended without an answer: ${how}`, { detail: { ...base, exitCode: code, signal } }));
+        reject(
+          new WaptError('ERR_EXIT_CODE', `${hook} hook of ${ctx.package} ended without an answer: ${how}`, { detail: { ...base, exitCode: code, signal } }),
+        );
       }
     };
 

@@ -73,7 +73,13 @@ export interface HoldOutcome {
 }
 
 /** hold / unhold: a held package is never upgraded or removed (the resolver enforces it). */
-export async function holdVerb(config: WaptConfig, io: VerbIo, name: string, hold: boolean, opts: VerbOptions & { reason?: string; until?: string }): Promise<HoldOutcome> {
+export async function holdVerb(
+  config: WaptConfig,
+  io: VerbIo,
+  name: string,
+  hold: boolean,
+  opts: VerbOptions & { reason?: string; until?: string },
+): Promise<HoldOutcome> {
   let until: string | null = null;
   if (hold && opts.until) {
     const t = Date.parse(opts.until);

@@ -20,7 +20,9 @@ export interface Leftover {
 
 /** Finds and resolves interrupted rows; persists only when it changed something. */
 export async function recoverInterrupted(db: WaptDb, isAlive: (pid: number) => boolean = isPidAlive): Promise<Leftover[]> {
-  const stale = db.installed.list().filter((r: InstalledRow) => IN_FLIGHT.has(r.install_status) && (r.pid === null || (r.pid !== process.pid && !isAlive(r.pid))));
+  const stale = db.installed
+    .list()
+    .filter((r: InstalledRow) => IN_FLIGHT.has(r.install_status) && (r.pid === null || (r.pid !== process.pid && !isAlive(r.pid))));
   if (stale.length === 0) return [];
   db.transaction(() => {
     for (const r of stale) {

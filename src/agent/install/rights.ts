@@ -25,7 +25,10 @@ export function installTarget(input: RightsInput, verb: string): string {
 }
 
 export function targetFor(config: WaptConfig, verb: string): string {
-  return installTarget({ uid: typeof process.getuid === 'function' ? process.getuid() : undefined, isAdmin: config.isRoot, userModeRoot: config.userModeRoot }, verb);
+  return installTarget(
+    { uid: typeof process.getuid === 'function' ? process.getuid() : undefined, isAdmin: config.isRoot, userModeRoot: config.userModeRoot },
+    verb,
+  );
 }
 
 /** ERR_OUT_OF_SPACE unless `dir`'s filesystem has `needed` bytes free for us. */

@@ -69,7 +69,9 @@ export async function withRuntime<T>(
       const onKilled = (pgid: number, dir: string) => io.log.warn(`killed the setup hook (process group ${pgid}) left running by a killed run (${dir})`);
       for (const d of await sweepStaleTempDirs(undefined, undefined, onKilled)) io.log.debug(`removed ${d}, left by a killed run`);
       for (const l of leftovers) {
-        io.log.warn(`${l.package} ${l.version} was left ${l.status} by a killed run (pid ${l.pid ?? '?'}); marked ERROR (ERR_INTERRUPTED), upgrade will retry it`);
+        io.log.warn(
+          `${l.package} ${l.version} was left ${l.status} by a killed run (pid ${l.pid ?? '?'}); marked ERROR (ERR_INTERRUPTED), upgrade will retry it`,
+        );
       }
     }
     return await fn(rt, leftovers);

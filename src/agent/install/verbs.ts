@@ -19,7 +19,12 @@ async function splitArgs(args: string[], cwd: string): Promise<{ names: string[]
   const files: string[] = [];
   for (const a of args) {
     const abs = path.resolve(cwd, a);
-    const isFile = a.toLowerCase().endsWith('.wapt') && (await stat(abs).then((s) => s.isFile(), () => false));
+    const isFile =
+      a.toLowerCase().endsWith('.wapt') &&
+      (await stat(abs).then(
+        (s) => s.isFile(),
+        () => false,
+      ));
     if (isFile) files.push(abs);
     else if (a.toLowerCase().endsWith('.wapt') && /[\\/]/.test(a)) throw new WaptError('IO_ERROR', `${a}: no such package file`, { detail: { path: abs } });
     else names.push(a);
@@ -27,7 +32,14 @@ async function splitArgs(args: string[], cwd: string): Promise<{ names: string[]
   return { names, files };
 }
 
-async function runPlanned(rt: AgentRuntime, ctx: PlanContext, io: VerbIo, opts: VerbOptions, verb: string, leftovers: VerbOutcome['leftovers']): Promise<VerbOutcome> {
+async function runPlanned(
+  rt: AgentRuntime,
+  ctx: PlanContext,
+  io: VerbIo,
+  opts: VerbOptions,
+  verb: string,
+  leftovers: VerbOutcome['leftovers'],
+): Promise<VerbOutcome> {
   const plan = planJson(ctx.plan);
   if (opts.dryRun || !hasWork(ctx.plan)) return { plan, results: [], leftovers, exitCode: 0, dryRun: Boolean(opts.dryRun) };
   const targetRoot = targetFor(rt.config, verb);
@@ -91,7 +103,8 @@ export async function forgetVerb(config: WaptConfig, io: VerbIo, names: string[]
     const rows = names.map((n) => {
       const row = rt.db.installed.get(n);
       if (!row) throw new WaptError('NOT_INSTALLED', `${n} is not in the local DB`, { detail: { package: n } });
-      if (isHeld(row)) throw new WaptError('PACKAGE_HELD', `${n} is held${row.hold_reason ? ` (${row.hold_reason})` : ''}; unhold it first`, { detail: { package: n } });
+      if (isHeld(row))
+        throw new WaptError('PACKAGE_HELD', `${n} is held${row.hold_reason ? ` (${row.hold_reason})` : ''}; unhold it first`, { detail: { package: n } });
       return row;
     });
     const results = rows.map((r) => ({ package: r.package, version: r.version, action: 'forget' as const, status: 'REMOVED' as const }));

@@ -61,8 +61,7 @@ export function unsatisfiable(cat: Catalog, name: string, constraints: Constrain
   if (facts.length === 0 && requested) {
     return new WaptError('PACKAGE_NOT_FOUND', `no package named ${name} in the repositories`, { detail });
   }
-  const head =
-    chains.length === 1 ? chains[0]! : `no version of ${name} satisfies all of:\n  ${chains.join('\n  ')}`;
+  const head = chains.length === 1 ? chains[0]! : `no version of ${name} satisfies all of:\n  ${chains.join('\n  ')}`;
   const body = `${head}\n${availableLine(name, facts)}`;
   const tooOld = facts.find((f) => f.satisfies);
   if (tooOld && !tooOld.eligible && tooOld.reason && isClientTooOld(tooOld.reason)) {

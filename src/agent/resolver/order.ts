@@ -32,7 +32,7 @@ class ReadyQueue {
   push(item: { rank: number; name: string }): void {
     const h = this.items;
     h.push(item);
-    for (let i = h.length - 1; i > 0; ) {
+    for (let i = h.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (!this.less(h[i]!, h[p]!)) break;
       [h[i], h[p]] = [h[p]!, h[i]!];
@@ -45,7 +45,7 @@ class ReadyQueue {
     const last = h.pop()!;
     if (h.length > 0) {
       h[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
@@ -109,6 +109,10 @@ export function orderPlan(
   for (const r of removes) {
     for (const d of installedDependsOf(r.package)) pushTo(dependents, d, r.package);
   }
-  const removalOrder = topoOrder(removes, (s) => dependents.get(s.package) ?? [], () => 0);
+  const removalOrder = topoOrder(
+    removes,
+    (s) => dependents.get(s.package) ?? [],
+    () => 0,
+  );
   return [...removalOrder, ...topoOrder(installs, dependsOf, priorityRank)];
 }

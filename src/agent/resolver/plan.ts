@@ -50,7 +50,15 @@ function rootsOf(req: ResolveRequest, cat: Catalog, installed: Map<string, Insta
 }
 
 function runPass(ctx: Context, roots: Root[]): PassState {
-  const st: PassState = { decisions: new Map(), removals: new Map(), conflictsOn: new Map(), held: new Map(), unavailable: new Map(), stack: [], journal: null };
+  const st: PassState = {
+    decisions: new Map(),
+    removals: new Map(),
+    conflictsOn: new Map(),
+    held: new Map(),
+    unavailable: new Map(),
+    stack: [],
+    journal: null,
+  };
   for (const root of roots) {
     if (!root.tolerant) {
       visit(ctx, st, root.name, root.constraint, root.origin);

@@ -31,10 +31,21 @@ export function explain(
   const parts = [`${name} ${label(chosen)} is the highest eligible version (W-B4)`];
   const newer = candidates.filter((c) => !c.eligible && isNewer(field(c.candidate.control, 'version'), field(chosen.control, 'version')));
   if (newer.length > 0) parts.push(`newer but not eligible: ${newer.map((c) => `${label(c.candidate)}: ${c.reason}`).join('; ')}`);
-  const rival = candidates.find((c) => c.eligible && c.candidate !== chosen && cat.compare(chosen, c.candidate) !== 0 && !isNewer(field(chosen.control, 'version'), field(c.candidate.control, 'version')));
+  const rival = candidates.find(
+    (c) =>
+      c.eligible &&
+      c.candidate !== chosen &&
+      cat.compare(chosen, c.candidate) !== 0 &&
+      !isNewer(field(chosen.control, 'version'), field(c.candidate.control, 'version')),
+  );
   if (rival) {
     const [, by] = cat.tieBreak(chosen, rival.candidate);
-    const rule = by === 'signature_date' ? 'later signature_date (W-B4b)' : by === 'host preference' ? 'host architecture/locale preference' : 'higher repository priority';
+    const rule =
+      by === 'signature_date'
+        ? 'later signature_date (W-B4b)'
+        : by === 'host preference'
+          ? 'host architecture/locale preference'
+          : 'higher repository priority';
     parts.push(`preferred over ${label(rival.candidate)} of the same version by ${rule}`);
   }
   return { candidates, chosen, why: parts.join('; ') };

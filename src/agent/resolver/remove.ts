@@ -39,6 +39,11 @@ export function planRemove(req: ResolveRequest, cat: Catalog, installedList: Ins
       plan.warnings.push(`${inst.package} was installed as a dependency of ${inst.dependsBy} and may now be unused`);
     }
   }
-  plan.order = orderPlan(plan.remove, [], () => [], (name) => installedDepends(cat, installed.get(name)!).map((q) => q.name));
+  plan.order = orderPlan(
+    plan.remove,
+    [],
+    () => [],
+    (name) => installedDepends(cat, installed.get(name)!).map((q) => q.name),
+  );
   return plan;
 }

@@ -14,13 +14,7 @@ import { entryFromControl, isSafeFilename } from './verify-index.js';
 
 export const HOST_REPO = 'wapt-host';
 
-export async function updateHostPackage(
-  deps: UpdateDeps,
-  repo: RepoConfig,
-  hostUuid: string,
-  client: HttpClient,
-  now = new Date(),
-): Promise<RepoUpdateResult> {
+export async function updateHostPackage(deps: UpdateDeps, repo: RepoConfig, hostUuid: string, client: HttpClient, now = new Date()): Promise<RepoUpdateResult> {
   const filename = `${hostUuid}.wapt`;
   if (!isSafeFilename(filename)) throw new WaptError('CONFIG_INVALID', `host_uuid ${JSON.stringify(hostUuid)} cannot name a file`);
   const dest = join(deps.config.cacheDir, filename);
@@ -30,8 +24,15 @@ export async function updateHostPackage(
   const known = haveFile && previous && previous.url === repo.url && (previous.etag || previous.last_modified);
   const conditional = known ? { etag: previous.etag ?? undefined, lastModified: previous.last_modified ?? undefined } : undefined;
   const result = (packages: number): RepoUpdateResult => ({
-    repo: HOST_REPO, url: repo.url, status: 'updated', packages, rejected: 0, rejected_entries: [],
-    signed: false, index_version: null, index_expires: null,
+    repo: HOST_REPO,
+    url: repo.url,
+    status: 'updated',
+    packages,
+    rejected: 0,
+    rejected_entries: [],
+    signed: false,
+    index_version: null,
+    index_expires: null,
   });
 
   let res;
@@ -42,7 +43,15 @@ export async function updateHostPackage(
     // W-F4: 404 = this host has no package (any more).
     deps.db.transaction(() => {
       deps.db.available.replaceRepo(HOST_REPO, []);
-      deps.db.repos.put({ name: HOST_REPO, url: repo.url, last_update: now.toISOString(), etag: null, last_modified: null, packages_count: 0, rejected_count: 0 });
+      deps.db.repos.put({
+        name: HOST_REPO,
+        url: repo.url,
+        last_update: now.toISOString(),
+        etag: null,
+        last_modified: null,
+        packages_count: 0,
+        rejected_count: 0,
+      });
     });
     await deps.db.persist();
     await rm(dest, { force: true });
@@ -67,8 +76,13 @@ export async function updateHostPackage(
   deps.db.transaction(() => {
     deps.db.available.replaceRepo(HOST_REPO, [entryFromControl(fields, verified.signerFingerprint)]);
     deps.db.repos.put({
-      name: HOST_REPO, url: repo.url, last_update: now.toISOString(), etag: res.etag ?? null,
-      last_modified: res.lastModified ?? null, packages_count: 1, rejected_count: 0,
+      name: HOST_REPO,
+      url: repo.url,
+      last_update: now.toISOString(),
+      etag: res.etag ?? null,
+      last_modified: res.lastModified ?? null,
+      packages_count: 1,
+      rejected_count: 0,
     });
   });
   await deps.db.persist();

@@ -33,7 +33,12 @@ export interface UpdateOptions {
 export function summarize(rt: AgentRuntime, repos: RepoUpdateResult[], now = new Date()): UpdateSummary {
   const installed = rt.db.installed.list().map(toInstalledPkg);
   // Only the entries of installed names can be upgrades (W-G2): a few rows, not the whole index.
-  const cands = candidatesFor(rt.db, installed.map((p) => p.package), rt.config.repos, (m) => rt.log.warn(m));
+  const cands = candidatesFor(
+    rt.db,
+    installed.map((p) => p.package),
+    rt.config.repos,
+    (m) => rt.log.warn(m),
+  );
   const up = upgradable(cands, installed, hostEnvironment(rt.config, { now }));
   return {
     repos,

@@ -41,13 +41,7 @@ export interface UpdateTarget {
 }
 
 /** Reads a Packages zip and runs every check; a damaged zip is INDEX_INVALID whatever the zip layer said. */
-export async function readAndVerify(
-  deps: UpdateDeps,
-  path: string,
-  previous: RepoRow | undefined,
-  allowUnsigned: boolean,
-  now: Date,
-): Promise<VerifiedIndex> {
+export async function readAndVerify(deps: UpdateDeps, path: string, previous: RepoRow | undefined, allowUnsigned: boolean, now: Date): Promise<VerifiedIndex> {
   let index;
   try {
     index = await readPackagesZip(path, { onWarning: (m) => deps.log.warn(m) });
@@ -104,11 +98,9 @@ export async function storeIndex(
 function notModified(deps: UpdateDeps, target: UpdateTarget, prev: RepoRow, now: Date): RepoUpdateResult {
   // X2: the server has nothing newer, but what we hold may have expired meanwhile.
   if (prev.index_expires !== null && Date.parse(prev.index_expires) <= now.getTime()) {
-    throw new WaptError(
-      'INDEX_EXPIRED',
-      `the repository index expired on ${prev.index_expires} and the server offers nothing newer (HTTP 304)`,
-      { detail: { expires: prev.index_expires, version: prev.index_version } },
-    );
+    throw new WaptError('INDEX_EXPIRED', `the repository index expired on ${prev.index_expires} and the server offers nothing newer (HTTP 304)`, {
+      detail: { expires: prev.index_expires, version: prev.index_version },
+    });
   }
   return {
     repo: target.name,

@@ -43,9 +43,7 @@ export async function fetchIndex(src: IndexSource, tmpPath: string, previous: Re
   }
   const known = previous && previous.url === url && previous.last_update !== null;
   const conditional =
-    known && (previous.etag || previous.last_modified)
-      ? { etag: previous.etag ?? undefined, lastModified: previous.last_modified ?? undefined }
-      : undefined;
+    known && (previous.etag || previous.last_modified) ? { etag: previous.etag ?? undefined, lastModified: previous.last_modified ?? undefined } : undefined;
   const cleanup = () => rm(tmpPath, { force: true });
   try {
     const res = await src.client.fetchToFile(memberUrl(src.url, 'Packages'), tmpPath, { conditional, maxBytes: PACKAGES_MAX_BYTES });

@@ -44,14 +44,34 @@ export async function benchResolve(_ctx: BenchContext): Promise<Row[]> {
     explicit: true,
     held: false,
   }));
-  const env: Environment = { architecture: 'x64', maturities: ['PROD', ''], locales: [], os: 'linux', osVersion: os.release(), waptVersion: WAPT_COMPAT_VERSION, now: new Date() };
+  const env: Environment = {
+    architecture: 'x64',
+    maturities: ['PROD', ''],
+    locales: [],
+    os: 'linux',
+    osVersion: os.release(),
+    waptVersion: WAPT_COMPAT_VERSION,
+    now: new Date(),
+  };
   let planned = 0;
-  const t = await best(async () => {
-    const plan = resolve({ kind: 'upgrade', names: [] }, available, installed, env);
-    planned = plan.order.length;
-  }, { runs: 5 });
+  const t = await best(
+    async () => {
+      const plan = resolve({ kind: 'upgrade', names: [] }, available, installed, env);
+      planned = plan.order.length;
+    },
+    { runs: 5 },
+  );
   if (planned < 200) throw new Error(`resolve-10k: expected ≥ 200 planned steps, got ${planned}`);
-  return [row({ bench: 'resolve-10k', label: 'resolve-10k upgrade, 200 installed', ours: t.seconds, target: { kind: 'max', value: 0.5, unit: 's' }, runs: `min of ${t.runs}`, note: `${planned} steps planned; catalog built inside resolve()` })];
+  return [
+    row({
+      bench: 'resolve-10k',
+      label: 'resolve-10k upgrade, 200 installed',
+      ours: t.seconds,
+      target: { kind: 'max', value: 0.5, unit: 's' },
+      runs: `min of ${t.runs}`,
+      note: `${planned} steps planned; catalog built inside resolve()`,
+    }),
+  ];
 }
 
 export async function benchDbPersist(ctx: BenchContext): Promise<Row[]> {
@@ -66,7 +86,15 @@ export async function benchDbPersist(ctx: BenchContext): Promise<Row[]> {
       const t0 = process.hrtime.bigint();
       db.transaction(() => {
         for (let i = 0; i < 10_000; i++) {
-          db.installed.upsert({ package: name(i), version: '1.0.0-1', install_status: 'OK', explicit_by: 'root', install_date: new Date().toISOString(), repo: 'global', filename: `${name(i)}_1.0.0-1_PROD.wapt` });
+          db.installed.upsert({
+            package: name(i),
+            version: '1.0.0-1',
+            install_status: 'OK',
+            explicit_by: 'root',
+            install_date: new Date().toISOString(),
+            repo: 'global',
+            filename: `${name(i)}_1.0.0-1_PROD.wapt`,
+          });
         }
       });
       const t1 = process.hrtime.bigint();
@@ -78,8 +106,20 @@ export async function benchDbPersist(ctx: BenchContext): Promise<Row[]> {
       return Number(t2 - t1) / 1e9;
     });
     return [
-      row({ bench: 'db-persist-10k', label: 'db-persist-10k installed rows', ours: t.seconds, runs: `min of ${t.runs}`, note: `persist() only: export + temp file + fsync + rename; file ${(size / 1024 / 1024).toFixed(1)} MiB` }),
-      row({ bench: 'db-persist-10k', label: 'db-upsert-10k in one transaction', ours: upsertSec, runs: 'last of 3', note: 'installed.upsert × 10,000 inside db.transaction()' }),
+      row({
+        bench: 'db-persist-10k',
+        label: 'db-persist-10k installed rows',
+        ours: t.seconds,
+        runs: `min of ${t.runs}`,
+        note: `persist() only: export + temp file + fsync + rename; file ${(size / 1024 / 1024).toFixed(1)} MiB`,
+      }),
+      row({
+        bench: 'db-persist-10k',
+        label: 'db-upsert-10k in one transaction',
+        ours: upsertSec,
+        runs: 'last of 3',
+        note: 'installed.upsert × 10,000 inside db.transaction()',
+      }),
     ];
   } finally {
     await rm(dir, { recursive: true, force: true });

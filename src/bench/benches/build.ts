@@ -57,6 +57,14 @@ export async function benchStartup(_ctx: BenchContext): Promise<Row[]> {
   const version = await best(async () => (await cli(['--version'])).seconds, { runs: 10 });
   const node = await best(async () => (await run(process.execPath, ['-e', '0'])).seconds, { runs: 10 });
   return [
-    row({ bench: 'startup', label: 'startup, wapt-get --version', ours: version.seconds, peerLabel: 'node -e 0', peer: node.seconds, runs: 'min of 10', note: `our own start-up cost: ${((version.seconds - node.seconds) * 1000).toFixed(0)} ms over bare node` }),
+    row({
+      bench: 'startup',
+      label: 'startup, wapt-get --version',
+      ours: version.seconds,
+      peerLabel: 'node -e 0',
+      peer: node.seconds,
+      runs: 'min of 10',
+      note: `our own start-up cost: ${((version.seconds - node.seconds) * 1000).toFixed(0)} ms over bare node`,
+    }),
   ];
 }

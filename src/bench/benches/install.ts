@@ -31,7 +31,10 @@ export async function benchInstall(ctx: BenchContext): Promise<Row[]> {
   const size = ctx.bigSize;
   const name = `install-${fmtSize(size).replace(' ', '')}`;
   if (!(await ctx.hasVerb('install')) || !(await ctx.hasVerb('update'))) {
-    return [unavailable('install-1g', name, 'the install/update verbs are not in this build'), unavailable('install-1g', `rss ${name}`, 'the install verb is not in this build')];
+    return [
+      unavailable('install-1g', name, 'the install/update verbs are not in this build'),
+      unavailable('install-1g', `rss ${name}`, 'the install verb is not in this build'),
+    ];
   }
   const src = await ensureInstallSource(ctx, size);
   const repo = join(ctx.work, 'repo-install');
@@ -64,15 +67,18 @@ export async function benchInstall(ctx: BenchContext): Promise<Row[]> {
         prepare: async () => {
           await rm(state, { recursive: true, force: true });
           await mkdir(target, { recursive: true });
-          await writeFile(ini, [
-            '[global]',
-            `repo_url = ${server.httpsUrl}/repo-install`,
-            `verify_cert = ${tls.cert}`,
-            `dbdir = ${join(state, 'db')}`,
-            `trusted_certs_dir = ${ctx.pki.trustedDir}`,
-            `user_mode_root = ${target}`,
-            '',
-          ].join('\n'));
+          await writeFile(
+            ini,
+            [
+              '[global]',
+              `repo_url = ${server.httpsUrl}/repo-install`,
+              `verify_cert = ${tls.cert}`,
+              `dbdir = ${join(state, 'db')}`,
+              `trusted_certs_dir = ${ctx.pki.trustedDir}`,
+              `user_mode_root = ${target}`,
+              '',
+            ].join('\n'),
+          );
           await cli([...config, '-q', 'update']);
         },
       },
@@ -81,15 +87,35 @@ export async function benchInstall(ctx: BenchContext): Promise<Row[]> {
     const peerFile = join(ctx.work, 'install-peer.wapt');
     const peer = await best(
       async () => {
-        await sh(`curl -sS --fail --cacert ${q(tls.cert)} -o ${q(peerFile)} ${q(`${server.httpsUrl}/repo-install/${pkgFile}`)} && openssl dgst -sha256 ${q(peerFile)} >/dev/null && unzip -q -o ${q(peerFile)} -d ${q(peerDir)}`);
+        await sh(
+          `curl -sS --fail --cacert ${q(tls.cert)} -o ${q(peerFile)} ${q(`${server.httpsUrl}/repo-install/${pkgFile}`)} && openssl dgst -sha256 ${q(peerFile)} >/dev/null && unzip -q -o ${q(peerFile)} -d ${q(peerDir)}`,
+        );
       },
       { prepare: () => Promise.all([rm(peerDir, { recursive: true, force: true }), rm(peerFile, { force: true })]).then(() => undefined) },
     );
     await rm(peerDir, { recursive: true, force: true });
     await rm(peerFile, { force: true });
     return [
-      row({ bench: 'install-1g', label: `${name}, wapt-get install`, ours: ours.seconds, bytes: size, peerLabel: 'curl + openssl dgst + unzip', peer: peer.seconds, target: { kind: 'ratio', min: 1 / 1.3 }, runs: runsText(ours), note: 'ours also verifies signatures and runs setup.mjs, which copies files/ to the target (a second write of the payload)' }),
-      row({ bench: 'install-1g', label: `rss ${name}, wapt-get install`, ours: rss, unit: 'MB', target: { kind: 'max', value: 150, unit: 'MB' }, runs: ours.runs > 1 ? `max of ${ours.runs}` : '1 run', note: `largest single process (CLI or hook child), ${rssHow}` }),
+      row({
+        bench: 'install-1g',
+        label: `${name}, wapt-get install`,
+        ours: ours.seconds,
+        bytes: size,
+        peerLabel: 'curl + openssl dgst + unzip',
+        peer: peer.seconds,
+        target: { kind: 'ratio', min: 1 / 1.3 },
+        runs: runsText(ours),
+        note: 'ours also verifies signatures and runs setup.mjs, which copies files/ to the target (a second write of the payload)',
+      }),
+      row({
+        bench: 'install-1g',
+        label: `rss ${name}, wapt-get install`,
+        ours: rss,
+        unit: 'MB',
+        target: { kind: 'max', value: 150, unit: 'MB' },
+        runs: ours.runs > 1 ? `max of ${ours.runs}` : '1 run',
+        note: `largest single process (CLI or hook child), ${rssHow}`,
+      }),
     ];
   } finally {
     await server.stop();

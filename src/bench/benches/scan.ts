@@ -64,8 +64,30 @@ export async function benchScan(ctx: BenchContext): Promise<Row[]> {
     const label = `scan-${short(count)} cold`;
     const note = how.startsWith('wapt-get') ? undefined : how;
     if (p.apt === null) rows.push(unavailable('scan', `${label} vs apt-ftparchive`, 'apt-ftparchive is not installed (apt-get install apt-utils)'));
-    else rows.push(row({ bench: 'scan', label: `${label} vs apt-ftparchive`, ours: ours.seconds, peerLabel: 'apt-ftparchive packages', peer: p.apt, target: count >= 10000 ? { kind: 'ratio', min: 1 } : undefined, runs: `${runsText(ours)} / peer ${p.aptRuns}`, note }));
-    if (p.dpkg !== null) rows.push(row({ bench: 'scan', label: `${label} vs dpkg-scanpackages`, ours: ours.seconds, peerLabel: 'dpkg-scanpackages', peer: p.dpkg, runs: `${runsText(ours)} / peer ${p.dpkgRuns}` }));
+    else
+      rows.push(
+        row({
+          bench: 'scan',
+          label: `${label} vs apt-ftparchive`,
+          ours: ours.seconds,
+          peerLabel: 'apt-ftparchive packages',
+          peer: p.apt,
+          target: count >= 10000 ? { kind: 'ratio', min: 1 } : undefined,
+          runs: `${runsText(ours)} / peer ${p.aptRuns}`,
+          note,
+        }),
+      );
+    if (p.dpkg !== null)
+      rows.push(
+        row({
+          bench: 'scan',
+          label: `${label} vs dpkg-scanpackages`,
+          ours: ours.seconds,
+          peerLabel: 'dpkg-scanpackages',
+          peer: p.dpkg,
+          runs: `${runsText(ours)} / peer ${p.dpkgRuns}`,
+        }),
+      );
   }
   // Rescan of the largest set with one file changed: the cache must carry the rest.
   const count = ctx.repoCount;
@@ -82,6 +104,15 @@ export async function benchScan(ctx: BenchContext): Promise<Row[]> {
       await utimes(victim, t, t); // a new mtime: the scan cache no longer vouches for it
     },
   });
-  rows.push(row({ bench: 'scan', label: `rescan-${short(count)} 1 changed`, ours: rescan.seconds, target: { kind: 'max', value: 0.3, unit: 's' }, runs: runsText(rescan), note: how.startsWith('wapt-get') ? 'includes node start-up of the CLI' : how }));
+  rows.push(
+    row({
+      bench: 'scan',
+      label: `rescan-${short(count)} 1 changed`,
+      ours: rescan.seconds,
+      target: { kind: 'max', value: 0.3, unit: 's' },
+      runs: runsText(rescan),
+      note: how.startsWith('wapt-get') ? 'includes node start-up of the CLI' : how,
+    }),
+  );
   return rows;
 }

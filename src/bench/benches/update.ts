@@ -15,19 +15,29 @@ const runsText = (t: { runs: number }) => (t.runs > 1 ? `min of ${t.runs}` : '1 
 
 /** Packages, Packages.gz and an unsigned Release in the .deb directory (a flat repo). */
 async function prepareAptRepo(debDir: string): Promise<void> {
-  await sh(`cd ${q(debDir)} && rm -f Packages Packages.gz Release && apt-ftparchive packages . > Packages && gzip -k -f Packages && apt-ftparchive release . > ../Release.tmp && mv ../Release.tmp Release`);
+  await sh(
+    `cd ${q(debDir)} && rm -f Packages Packages.gz Release && apt-ftparchive packages . > Packages && gzip -k -f Packages && apt-ftparchive release . > ../Release.tmp && mv ../Release.tmp Release`,
+  );
 }
 
 function aptArgs(root: string, sourceList: string): string[] {
   return [
-    'update', '-qq',
-    '-o', `Dir::Etc::sourcelist=${sourceList}`,
-    '-o', 'Dir::Etc::sourceparts=-',
-    '-o', `Dir::State::Lists=${join(root, 'lists')}`,
-    '-o', `Dir::Cache=${join(root, 'cache')}`,
-    '-o', 'APT::Sandbox::User=root', // no drop to _apt: it could not write under our temp dir
-    '-o', 'Acquire::Languages=none',
-    '-o', 'Debug::NoLocking=1',
+    'update',
+    '-qq',
+    '-o',
+    `Dir::Etc::sourcelist=${sourceList}`,
+    '-o',
+    'Dir::Etc::sourceparts=-',
+    '-o',
+    `Dir::State::Lists=${join(root, 'lists')}`,
+    '-o',
+    `Dir::Cache=${join(root, 'cache')}`,
+    '-o',
+    'APT::Sandbox::User=root', // no drop to _apt: it could not write under our temp dir
+    '-o',
+    'Acquire::Languages=none',
+    '-o',
+    'Debug::NoLocking=1',
   ];
 }
 
@@ -53,15 +63,18 @@ export async function benchUpdate(ctx: BenchContext): Promise<Row[]> {
     if (hasUpdate) {
       const ini = join(state, 'wapt-get.ini');
       const dbdir = join(state, 'db');
-      await writeFile(ini, [
-        '[global]',
-        `repo_url = ${server.httpsUrl}/${basename(waptDir)}`,
-        `verify_cert = ${tls.cert}`,
-        `dbdir = ${dbdir}`,
-        `trusted_certs_dir = ${ctx.pki.trustedDir}`,
-        'use_hostpackages = 0',
-        '',
-      ].join('\n'));
+      await writeFile(
+        ini,
+        [
+          '[global]',
+          `repo_url = ${server.httpsUrl}/${basename(waptDir)}`,
+          `verify_cert = ${tls.cert}`,
+          `dbdir = ${dbdir}`,
+          `trusted_certs_dir = ${ctx.pki.trustedDir}`,
+          'use_hostpackages = 0',
+          '',
+        ].join('\n'),
+      );
       const update = async () => void (await cli(['--config', ini, '-q', 'update']));
       cold = await best(update, { prepare: () => rm(dbdir, { recursive: true, force: true }) });
       warm = await best(update);
@@ -86,8 +99,29 @@ export async function benchUpdate(ctx: BenchContext): Promise<Row[]> {
     const aptLabel = 'apt-get update (http)';
     const why = 'the update verb is not in this build';
     if (cold && warm) {
-      rows.push(row({ bench: 'update', label: `${label} cold`, ours: cold.seconds, peerLabel: aptLabel, peer: aptCold?.seconds ?? null, target: { kind: 'ratio', min: 0.5 }, runs: runsText(cold), note: 'ours over HTTPS with a pinned certificate and a signed index; apt over plain HTTP, unsigned Release' }));
-      rows.push(row({ bench: 'update', label: `${label} warm (304)`, ours: warm.seconds, peerLabel: aptLabel, peer: aptWarm?.seconds ?? null, target: { kind: 'ratio', min: 1 / 1.2 }, runs: runsText(warm) }));
+      rows.push(
+        row({
+          bench: 'update',
+          label: `${label} cold`,
+          ours: cold.seconds,
+          peerLabel: aptLabel,
+          peer: aptCold?.seconds ?? null,
+          target: { kind: 'ratio', min: 0.5 },
+          runs: runsText(cold),
+          note: 'ours over HTTPS with a pinned certificate and a signed index; apt over plain HTTP, unsigned Release',
+        }),
+      );
+      rows.push(
+        row({
+          bench: 'update',
+          label: `${label} warm (304)`,
+          ours: warm.seconds,
+          peerLabel: aptLabel,
+          peer: aptWarm?.seconds ?? null,
+          target: { kind: 'ratio', min: 1 / 1.2 },
+          runs: runsText(warm),
+        }),
+      );
     } else {
       rows.push({ ...unavailable('update', `${label} cold`, why), peerLabel: aptLabel, peer: aptCold?.seconds ?? null });
       rows.push({ ...unavailable('update', `${label} warm (304)`, why), peerLabel: aptLabel, peer: aptWarm?.seconds ?? null });

@@ -26,14 +26,43 @@ async function verifyRows(ctx: BenchContext, kind: PayloadKind): Promise<Row[]> 
     await sh(`unzip -p ${q(pkg)} | openssl dgst -sha256 >/dev/null`);
   });
   const rows: Row[] = [
-    row({ bench: 'verify-1g', label: `${name}, verifyPackage`, ours: inProc.seconds, bytes: size, peerLabel: 'unzip -p | openssl dgst', peer: unzipPeer.seconds, target: { kind: 'ratio', min: 1 }, runs: runsText(inProc) }),
-    row({ bench: 'verify-1g', label: `${name}, wapt-get verify`, ours: viaCli.seconds, bytes: size, peerLabel: 'unzip -p | openssl dgst', peer: unzipPeer.seconds, target: { kind: 'ratio', min: 1 }, runs: runsText(viaCli) }),
+    row({
+      bench: 'verify-1g',
+      label: `${name}, verifyPackage`,
+      ours: inProc.seconds,
+      bytes: size,
+      peerLabel: 'unzip -p | openssl dgst',
+      peer: unzipPeer.seconds,
+      target: { kind: 'ratio', min: 1 },
+      runs: runsText(inProc),
+    }),
+    row({
+      bench: 'verify-1g',
+      label: `${name}, wapt-get verify`,
+      ours: viaCli.seconds,
+      bytes: size,
+      peerLabel: 'unzip -p | openssl dgst',
+      peer: unzipPeer.seconds,
+      target: { kind: 'ratio', min: 1 },
+      runs: runsText(viaCli),
+    }),
   ];
   if (kind === 'stored') {
     const raw = await best(async () => {
       await sh(`openssl dgst -sha256 ${q(payload)} >/dev/null`);
     });
-    rows.push(row({ bench: 'verify-1g', label: `${name}, verifyPackage vs hash limit`, ours: inProc.seconds, bytes: size, peerLabel: 'openssl dgst payload', peer: raw.seconds, target: { kind: 'ratio', min: 0.8 }, runs: runsText(raw) }));
+    rows.push(
+      row({
+        bench: 'verify-1g',
+        label: `${name}, verifyPackage vs hash limit`,
+        ours: inProc.seconds,
+        bytes: size,
+        peerLabel: 'openssl dgst payload',
+        peer: raw.seconds,
+        target: { kind: 'ratio', min: 0.8 },
+        runs: runsText(raw),
+      }),
+    );
   }
   return rows;
 }
@@ -50,7 +79,17 @@ export async function benchRssVerify(ctx: BenchContext): Promise<Row[]> {
   for (const [kind, size] of variants) {
     const pkg = await ctx.big.get(kind, size);
     const r = await peakRss(process.execPath, [CLI_BIN, 'verify', '--trusted', ctx.pki.trustedDir, pkg], { cwd: ctx.work });
-    rows.push(row({ bench: 'rss-verify', label: `rss wapt-get verify ${fmtSize(size)} ${kind}`, ours: r.mb, unit: 'MB', target: { kind: 'max', value: 150, unit: 'MB' }, runs: '1 run', note: r.how === '/usr/bin/time %M' ? undefined : r.how }));
+    rows.push(
+      row({
+        bench: 'rss-verify',
+        label: `rss wapt-get verify ${fmtSize(size)} ${kind}`,
+        ours: r.mb,
+        unit: 'MB',
+        target: { kind: 'max', value: 150, unit: 'MB' },
+        runs: '1 run',
+        note: r.how === '/usr/bin/time %M' ? undefined : r.how,
+      }),
+    );
   }
   return rows;
 }

@@ -7,10 +7,7 @@ export const command: CommandSpec = {
   name: 'build-package',
   summary: 'build and sign a .wapt package from a source directory holding WAPT/control',
   args: ['<dirs...>'],
-  options: [
-    { flags: '-o, --out-dir <dir>', description: 'where to write the .wapt (default: the current directory)' },
-    ...SIGNER_OPTIONS,
-  ],
+  options: [{ flags: '-o, --out-dir <dir>', description: 'where to write the .wapt (default: the current directory)' }, ...SIGNER_OPTIONS],
   help: 'SOURCE_DATE_EPOCH=<seconds> makes the output byte-for-byte reproducible.\nPackages with setup code (setup.mjs / setup.py) need a code-signing certificate.',
   async run(ctx, [dirs], opts) {
     const { buildPackage } = await import('../../package/index.js');

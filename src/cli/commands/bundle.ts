@@ -12,8 +12,8 @@ export const command: CommandSpec = {
   options: [
     { flags: '-o, --out <file>', description: 'tar file to write (required)' },
     { flags: '--repo <name>', description: 'repository to take the index from (default: the first configured)' },
-    { flags: '--arch <arch>', description: 'architecture of the target hosts (default: this host\'s)' },
-    { flags: '--os <os>', description: 'OS of the target hosts: windows, linux or darwin (default: this host\'s)' },
+    { flags: '--arch <arch>', description: "architecture of the target hosts (default: this host's)" },
+    { flags: '--os <os>', description: "OS of the target hosts: windows, linux or darwin (default: this host's)" },
   ],
   help: 'Import it on the target with `wapt-get update --from-bundle FILE`: the same checks as over HTTPS apply.',
   async run(ctx, [names], opts) {

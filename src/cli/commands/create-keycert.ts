@@ -21,7 +21,8 @@ Examples:
   wapt-get create-keycert --cn packager --out-dir ~/wapt --codesigning --ca-cert ca.crt --ca-key ca.pem
   WAPT_KEY_PASSWORD=… wapt-get create-keycert --cn deployer --out-dir ~/wapt --ca-cert ca.crt --ca-key ca.pem`,
   async run(ctx, _args, opts) {
-    const { CA_PASSWORD_ENV, createKeyCert, describeKeyCert, isKeyFileEncrypted, loadIssuer, parseDays, parseKeySize, resolveNewKeyPassword, resolvePassword } = await import('../../crypto/index.js');
+    const { CA_PASSWORD_ENV, createKeyCert, describeKeyCert, isKeyFileEncrypted, loadIssuer, parseDays, parseKeySize, resolveNewKeyPassword, resolvePassword } =
+      await import('../../crypto/index.js');
     if (!opts.cn) throw new WaptError('USAGE', 'create-keycert needs --cn NAME');
     if (!opts.outDir) throw new WaptError('USAGE', 'create-keycert needs --out-dir DIR');
     if (Boolean(opts.caCert) !== Boolean(opts.caKey)) throw new WaptError('USAGE', '--ca-cert and --ca-key go together');
@@ -43,7 +44,10 @@ Examples:
           onWarning: warn,
         });
         if (caPassword === undefined) {
-          throw new WaptError('USAGE', `the CA key ${caKey} is encrypted: give --ca-password-file FILE, set ${CA_PASSWORD_ENV}, or run on a terminal to be prompted`);
+          throw new WaptError(
+            'USAGE',
+            `the CA key ${caKey} is encrypted: give --ca-password-file FILE, set ${CA_PASSWORD_ENV}, or run on a terminal to be prompted`,
+          );
         }
       }
       issuer = await loadIssuer(resolve(ctx.cwd, opts.caCert), caKey, caPassword, warn);

@@ -37,13 +37,22 @@ export const command: CommandSpec = {
         const got = await downloadCandidate(rt, c, env.now);
         ctx.out.info(`${got.status === 'cached' ? 'cached' : got.resumedFrom > 0 ? `resumed at ${got.resumedFrom}` : 'downloaded'}: ${c.filename}`);
         downloads.push({
-          package: got.verified.package, version: got.verified.version, repo: c.repo, filename: c.filename, path: got.path,
-          status: got.status, resumed_from: got.resumedFrom, size: got.size, signer: got.verified.signer,
+          package: got.verified.package,
+          version: got.verified.version,
+          repo: c.repo,
+          filename: c.filename,
+          path: got.path,
+          status: got.status,
+          resumed_from: got.resumedFrom,
+          size: got.size,
+          signer: got.verified.signer,
         });
       }
     } finally {
       await rt.close();
     }
-    ctx.out.result({ downloads }, () => downloads.map((d) => `${d.status === 'cached' ? 'cached    ' : 'downloaded'} ${d.path} (${d.package} ${d.version}, signed by ${d.signer})`));
+    ctx.out.result({ downloads }, () =>
+      downloads.map((d) => `${d.status === 'cached' ? 'cached    ' : 'downloaded'} ${d.path} (${d.package} ${d.version}, signed by ${d.signer})`),
+    );
   },
 };

@@ -17,6 +17,9 @@ export const command: CommandSpec = {
     const config = await agentConfig(ctx, opts);
     const { holdVerb } = await import('../../agent/index.js');
     const r = await holdVerb(config, verbIo(ctx), name as string, true, { dryRun: opts.dryRun, reason: opts.reason, until: opts.until });
-    ctx.out.result({ ...r, dry_run: Boolean(opts.dryRun) }, () => `${opts.dryRun ? 'would hold' : 'held'} ${r.package} ${r.version}${r.reason ? ` (${r.reason})` : ''}${r.until ? ` until ${r.until}` : ''}`);
+    ctx.out.result(
+      { ...r, dry_run: Boolean(opts.dryRun) },
+      () => `${opts.dryRun ? 'would hold' : 'held'} ${r.package} ${r.version}${r.reason ? ` (${r.reason})` : ''}${r.until ? ` until ${r.until}` : ''}`,
+    );
   },
 };

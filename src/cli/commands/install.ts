@@ -7,7 +7,13 @@ export const command: CommandSpec = {
   name: 'install',
   summary: 'install packages (names, requirements such as tis-app(>=1.2), or .wapt files) with their dependencies',
   args: ['<packages...>'],
-  options: [DRY_RUN, FORCE, LOCK_TIMEOUT, LIMIT_RATE, { flags: '--params <json>', description: 'install parameters (a JSON object) given to the install hooks' }],
+  options: [
+    DRY_RUN,
+    FORCE,
+    LOCK_TIMEOUT,
+    LIMIT_RATE,
+    { flags: '--params <json>', description: 'install parameters (a JSON object) given to the install hooks' },
+  ],
   help: [
     'Needs root/administrator unless user_mode_root is set in wapt-get.ini.',
     'A local .wapt file is verified like a downloaded one (signature, trusted signer, code-signing rule).',

@@ -5,11 +5,13 @@ import { configOf } from '../context.js';
 
 export const command: CommandSpec = {
   name: 'inventory',
-  summary: 'print this host\'s inventory (system facts, installed packages) as JSON',
+  summary: "print this host's inventory (system facts, installed packages) as JSON",
   async run(ctx) {
     const cfg = await configOf(ctx);
     const [{ AgentRuntime }, inv, { VERSION_STRING }] = await Promise.all([
-      import('../../agent/index.js'), import('../../agent/index.js'), import('../../version.js'),
+      import('../../agent/index.js'),
+      import('../../agent/index.js'),
+      import('../../version.js'),
     ]);
     const rt = await AgentRuntime.open(cfg, { lock: false, env: ctx.env, log: ctx.out });
     let inventory;

@@ -19,14 +19,25 @@ export const command: CommandSpec = {
     const filters = (names as string[] | undefined) ?? [];
     const shown = filters.length === 0 ? rows : rows.filter((r) => filters.some((f) => r.package.includes(f)));
     const installed = shown.map((r) => ({
-      package: r.package, version: r.version, install_status: r.install_status, install_date: r.install_date,
-      explicit_by: r.explicit_by, depends_by: r.depends_by, held: r.held, repo: r.repo, architecture: r.architecture,
-      maturity: r.maturity, locale: r.locale,
+      package: r.package,
+      version: r.version,
+      install_status: r.install_status,
+      install_date: r.install_date,
+      explicit_by: r.explicit_by,
+      depends_by: r.depends_by,
+      held: r.held,
+      repo: r.repo,
+      architecture: r.architecture,
+      maturity: r.maturity,
+      locale: r.locale,
     }));
     ctx.out.result({ installed }, () =>
       installed.length === 0
         ? ['no package installed']
-        : installed.map((r) => `${r.package.padEnd(30)} ${r.version.padEnd(16)} ${r.install_status}${r.held ? ' (held)' : ''}${r.explicit_by === null ? ' (dependency)' : ''}`),
+        : installed.map(
+            (r) =>
+              `${r.package.padEnd(30)} ${r.version.padEnd(16)} ${r.install_status}${r.held ? ' (held)' : ''}${r.explicit_by === null ? ' (dependency)' : ''}`,
+          ),
     );
   },
 };

@@ -31,15 +31,24 @@ function shown(v: unknown): string {
 
 /** Signs a report with the host key and POSTs it; HTTP_STATUS (with the server's code) when refused. */
 export async function sendReport(
-  ctx: CommandContext, type: 'inventory' | 'status', extra: { token?: string; description?: string } = {},
+  ctx: CommandContext,
+  type: 'inventory' | 'status',
+  extra: { token?: string; description?: string } = {},
 ): Promise<ReportOutcome> {
   const cfg = await configOf(ctx);
-  if (!cfg.waptServer) throw new WaptError('CONFIG_INVALID', `set wapt_server=https://SERVER:PORT in [global] of ${cfg.configPath}`, { detail: { key: 'wapt_server' } });
-  if (!cfg.hostUuid) throw new WaptError('CONFIG_INVALID', `this host has no UUID: set host_uuid in [global] of ${cfg.configPath}`, { detail: { key: 'host_uuid' } });
+  if (!cfg.waptServer)
+    throw new WaptError('CONFIG_INVALID', `set wapt_server=https://SERVER:PORT in [global] of ${cfg.configPath}`, { detail: { key: 'wapt_server' } });
+  if (!cfg.hostUuid)
+    throw new WaptError('CONFIG_INVALID', `this host has no UUID: set host_uuid in [global] of ${cfg.configPath}`, { detail: { key: 'host_uuid' } });
   const hostUuid = cfg.hostUuid;
   const [{ AgentRuntime }, identityMod, inv, claims, { postJson }, { VERSION_STRING }, { certificateToPem }] = await Promise.all([
-    import('../../agent/index.js'), import('../../agent/index.js'), import('../../agent/index.js'),
-    import('../../agent/index.js'), import('../../repo/index.js'), import('../../version.js'), import('../../crypto/index.js'),
+    import('../../agent/index.js'),
+    import('../../agent/index.js'),
+    import('../../agent/index.js'),
+    import('../../agent/index.js'),
+    import('../../repo/index.js'),
+    import('../../version.js'),
+    import('../../crypto/index.js'),
   ]);
   const rt = await AgentRuntime.open(cfg, { lock: false, env: ctx.env, log: ctx.out });
   try {
@@ -47,33 +56,53 @@ export async function sendReport(
     if (identity.created) ctx.out.info(`created the host key ${identity.keyPath} (unencrypted, mode 0600) and its self-signed certificate`);
     const rows = rt.db.installed.list();
     const facts = inv.systemFacts();
-    const data: Record<string, unknown> = type === 'inventory'
-      ? { ...inv.buildInventory(hostUuid, facts, VERSION_STRING, rows), ...(extra.description ? { description: extra.description } : {}) }
-      : { ...inv.buildStatusReport(hostUuid, facts.hostname, VERSION_STRING, rows) };
+    const data: Record<string, unknown> =
+      type === 'inventory'
+        ? { ...inv.buildInventory(hostUuid, facts, VERSION_STRING, rows), ...(extra.description ? { description: extra.description } : {}) }
+        : { ...inv.buildStatusReport(hostUuid, facts.hostname, VERSION_STRING, rows) };
     const sequence = await identityMod.nextSequence(identity.dir);
     const claim = claims.signReport(type, hostUuid, sequence, data, { key: identity.key, chain: [identity.certificate] });
     const server = cfg.waptServer.replace(/\/+$/, '');
     const url = `${server}/api/v1/${type === 'inventory' ? 'register' : 'status'}`;
-    const payload = type === 'inventory'
-      ? { host_uuid: hostUuid, certificate: certificateToPem(identity.certificate), ...(extra.token !== undefined ? { token: extra.token } : {}), claim }
-      : { claim };
+    const payload =
+      type === 'inventory'
+        ? { host_uuid: hostUuid, certificate: certificateToPem(identity.certificate), ...(extra.token !== undefined ? { token: extra.token } : {}), claim }
+        : { claim };
     const http = rt.httpOptionsFor({
-      name: 'wapt_server', url: server, priority: 0, verifyCert: cfg.verifyCert, clientCertificate: cfg.clientCertificate,
-      clientPrivateKey: cfg.clientPrivateKey, httpProxy: null, timeoutMs: cfg.timeoutMs, allowInsecureHttp: cfg.allowInsecureHttp,
+      name: 'wapt_server',
+      url: server,
+      priority: 0,
+      verifyCert: cfg.verifyCert,
+      clientCertificate: cfg.clientCertificate,
+      clientPrivateKey: cfg.clientPrivateKey,
+      httpProxy: null,
+      timeoutMs: cfg.timeoutMs,
+      allowInsecureHttp: cfg.allowInsecureHttp,
       allowUnsignedIndex: false,
     });
     const res = await postJson(url, payload, http);
     const answer = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;
     if (res.status < 200 || res.status >= 300) {
       const code = shown(answer.code) || 'no code';
-      throw new WaptError('HTTP_STATUS', `${url} refused the ${type === 'inventory' ? 'registration' : 'status report'}: HTTP ${res.status} ${code}: ${shown(answer.message)}`, {
-        detail: { url, status: res.status, server_code: code, server_message: shown(answer.message) },
-      });
+      throw new WaptError(
+        'HTTP_STATUS',
+        `${url} refused the ${type === 'inventory' ? 'registration' : 'status report'}: HTTP ${res.status} ${code}: ${shown(answer.message)}`,
+        {
+          detail: { url, status: res.status, server_code: code, server_message: shown(answer.message) },
+        },
+      );
     }
     const packages = inv.packageReports(rows);
     return {
-      server, host_uuid: hostUuid, fingerprint: identity.fingerprint, sequence, answer, packages: packages.length,
-      counts: inv.statusCounts(packages), key_created: identity.created, key_path: identity.keyPath,
+      server,
+      host_uuid: hostUuid,
+      fingerprint: identity.fingerprint,
+      sequence,
+      answer,
+      packages: packages.length,
+      counts: inv.statusCounts(packages),
+      key_created: identity.created,
+      key_path: identity.keyPath,
     };
   } finally {
     await rt.close();

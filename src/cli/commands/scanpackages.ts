@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
 import type { TrustStore } from '../../crypto/index.js';
 import type { ScanSigning } from '../../repo/index.js';
-import type { CommandContext, CommandSpec } from '../command.js';
+import type { CommandContext, CommandOptions, CommandSpec } from '../command.js';
 import { configOf, signerPathsFrom, trustStoreFor } from '../context.js';
 import { loadSigner, SIGNER_OPTIONS } from '../signing-key.js';
 
@@ -41,7 +41,7 @@ async function trustFor(ctx: CommandContext, trusted: string | undefined): Promi
 }
 
 /** --sign / --no-sign win; otherwise sign when --key/--cert are given or the config names both. */
-async function wantsSigning(ctx: CommandContext, opts: Record<string, any>): Promise<boolean> {
+async function wantsSigning(ctx: CommandContext, opts: CommandOptions): Promise<boolean> {
   if (opts.sign === true) return true;
   if (opts.sign === false) return false;
   if (opts.key || opts.cert) return true;
@@ -49,7 +49,7 @@ async function wantsSigning(ctx: CommandContext, opts: Record<string, any>): Pro
   return Boolean(cfg.privateKey && cfg.personalCertificatePath);
 }
 
-async function signingFor(ctx: CommandContext, opts: Record<string, any>, expiresInMs: number, trust: TrustStore | undefined): Promise<ScanSigning> {
+async function signingFor(ctx: CommandContext, opts: CommandOptions, expiresInMs: number, trust: TrustStore | undefined): Promise<ScanSigning> {
   const signer = await loadSigner(ctx, await signerPathsFrom(ctx, opts));
   const [cert, ...intermediates] = signer.certificates;
   if (trust) {
@@ -57,7 +57,9 @@ async function signingFor(ctx: CommandContext, opts: Record<string, any>, expire
     try {
       trust.verifyChain(cert!, intermediates);
     } catch (err) {
-      ctx.out.warn(`the index signing certificate does not chain to the trusted directory (${(err as Error).message}); clients trusting it will refuse this index`);
+      ctx.out.warn(
+        `the index signing certificate does not chain to the trusted directory (${(err as Error).message}); clients trusting it will refuse this index`,
+      );
     }
   }
   return { key: signer.key, cert: cert!, expiresInMs };
@@ -106,12 +108,17 @@ export const command: CommandSpec = {
     const now = new Date();
     const res = await scanPackages(dir, { trust, strict: Boolean(opts.strict), sign, now, onWarning: (m) => ctx.out.warn(m) });
     if (wasSigned && res.written) {
-      ctx.out.warn(`${res.path} carried a signed index statement and now does not: clients that saw the signed one will refuse it (INDEX_UNSIGNED); use --sign`);
+      ctx.out.warn(
+        `${res.path} carried a signed index statement and now does not: clients that saw the signed one will refuse it (INDEX_UNSIGNED); use --sign`,
+      );
     }
-    const statement = res.statementVersion === null ? null : {
-      version: res.statementVersion,
-      expires: new Date(now.getTime() + expiresInMs).toISOString(),
-    };
+    const statement =
+      res.statementVersion === null
+        ? null
+        : {
+            version: res.statementVersion,
+            expires: new Date(now.getTime() + expiresInMs).toISOString(),
+          };
     const data = {
       path: res.path,
       indexed: res.indexed,

@@ -22,9 +22,17 @@ export const command: CommandSpec = {
       results = rt.db.available.search((term as string | undefined) ?? '').map((row) => {
         const e = eligible(toCandidate(row, prio), env);
         return {
-          package: row.package, version: row.version, repo: row.repo, architecture: row.architecture,
-          maturity: row.maturity, locale: row.locale, section: row.section, description: row.description,
-          installed_version: installed.get(row.package) ?? null, eligible: e.ok, ...(e.ok ? {} : { reason: e.reason }),
+          package: row.package,
+          version: row.version,
+          repo: row.repo,
+          architecture: row.architecture,
+          maturity: row.maturity,
+          locale: row.locale,
+          section: row.section,
+          description: row.description,
+          installed_version: installed.get(row.package) ?? null,
+          eligible: e.ok,
+          ...(e.ok ? {} : { reason: e.reason }),
         };
       });
     } finally {

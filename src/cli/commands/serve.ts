@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
-import type { CommandContext, CommandSpec } from '../command.js';
+import type { CommandContext, CommandOptions, CommandSpec } from '../command.js';
 import { configOf } from '../context.js';
 
 async function directory(ctx: CommandContext, flag: string, value: string): Promise<string> {
@@ -38,14 +38,16 @@ async function defaultTlsDir(ctx: CommandContext): Promise<string> {
 
 async function fingerprintOf(certPath: string): Promise<string> {
   try {
-    return createHash('sha256').update(new X509Certificate(await readFile(certPath)).raw).digest('hex');
+    return createHash('sha256')
+      .update(new X509Certificate(await readFile(certPath)).raw)
+      .digest('hex');
   } catch (err) {
     throw new WaptError('CERT_INVALID', `--cert ${certPath}: ${(err as Error).message}`, { cause: err, detail: { path: certPath } });
   }
 }
 
 /** The management options from the flags; undefined when --data-dir is absent (plain file server). */
-async function managementFrom(ctx: CommandContext, opts: Record<string, any>) {
+async function managementFrom(ctx: CommandContext, opts: CommandOptions) {
   const tokenGiven = opts.registrationToken !== undefined || opts.registrationTokenFile !== undefined;
   if (!opts.dataDir) {
     if (tokenGiven || opts.openRegistration) throw new WaptError('USAGE', '--registration-token(-file) and --open-registration need --data-dir');
@@ -84,7 +86,10 @@ export const command: CommandSpec = {
     { flags: '--tls-dir <dir>', description: 'where the self-signed certificate is made once and reused (default: <dbdir>/serve-tls)' },
     { flags: '--cert <pem>', description: 'server certificate (PEM, chain may follow) instead of the self-signed one' },
     { flags: '--key <pem>', description: 'private key of --cert (PEM, unencrypted)' },
-    { flags: '--data-dir <dir>', description: 'enable the management API (/api/v1/: host registration, signed reports) and /dashboard; host records live here' },
+    {
+      flags: '--data-dir <dir>',
+      description: 'enable the management API (/api/v1/: host registration, signed reports) and /dashboard; host records live here',
+    },
     { flags: '--registration-token <token>', description: 'shared secret hosts must present to register (visible in ps: prefer --registration-token-file)' },
     { flags: '--registration-token-file <file>', description: 'file holding the registration secret (first line)' },
     { flags: '--open-registration', description: 'let any host register without a token (not recommended)' },
@@ -129,7 +134,13 @@ export const command: CommandSpec = {
     }
 
     const server = await startServer({
-      repoDir, hostRepoDir, listen: opts.listen, port, certPath: tls.certPath, keyPath: tls.keyPath, management,
+      repoDir,
+      hostRepoDir,
+      listen: opts.listen,
+      port,
+      certPath: tls.certPath,
+      keyPath: tls.keyPath,
+      management,
       log: (line) => ctx.out.info(line),
     });
     const data = {
@@ -142,7 +153,12 @@ export const command: CommandSpec = {
       self_signed: tls.selfSigned,
       fingerprint_sha256: tls.fingerprintSha256,
       management: management
-        ? { data_dir: management.dataDir, api_url: `${server.url}api/v1/`, dashboard_url: `${server.url}dashboard`, registration: management.openRegistration ? 'open' : 'token' }
+        ? {
+            data_dir: management.dataDir,
+            api_url: `${server.url}api/v1/`,
+            dashboard_url: `${server.url}dashboard`,
+            registration: management.openRegistration ? 'open' : 'token',
+          }
         : null,
     };
     ctx.out.result(data, () => [

@@ -27,24 +27,44 @@ export const command: CommandSpec = {
     const env = hostEnvironment(rt.config);
     const cands = toCandidates(rows, priorityFromRepos(rt.config.repos), (m) => ctx.out.warn(m));
     if (cands.length === 0 && !installed) {
-      throw new WaptError('PACKAGE_NOT_FOUND', `no package named ${req.name} in the repositories (run \`wapt-get update\`?)`, { detail: { package: req.name } });
+      throw new WaptError('PACKAGE_NOT_FOUND', `no package named ${req.name} in the repositories (run \`wapt-get update\`?)`, {
+        detail: { package: req.name },
+      });
     }
     const ex = explain(req.name, cands, env);
     const constrained = req.op !== null;
     const forReq = constrained ? chooseBest(req.name, [req], cands, env) : ex.chosen;
     const f = (c: (typeof cands)[number], k: string) => field(c.control, k);
     const versions = ex.candidates.map(({ candidate: c, eligible, reason }) => ({
-      version: f(c, 'version'), repo: c.repo, filename: c.filename, architecture: f(c, 'architecture'),
-      maturity: f(c, 'maturity'), locale: f(c, 'locale'), target_os: f(c, 'target_os'), depends: f(c, 'depends'),
-      conflicts: f(c, 'conflicts'), signer: f(c, 'signer'), signature_date: f(c, 'signature_date'),
-      description: f(c, 'description'), size: c.size ?? null, eligible, ...(reason ? { reason } : {}),
+      version: f(c, 'version'),
+      repo: c.repo,
+      filename: c.filename,
+      architecture: f(c, 'architecture'),
+      maturity: f(c, 'maturity'),
+      locale: f(c, 'locale'),
+      target_os: f(c, 'target_os'),
+      depends: f(c, 'depends'),
+      conflicts: f(c, 'conflicts'),
+      signer: f(c, 'signer'),
+      signature_date: f(c, 'signature_date'),
+      description: f(c, 'description'),
+      size: c.size ?? null,
+      eligible,
+      ...(reason ? { reason } : {}),
       chosen: c === forReq,
     }));
     const chosen = forReq ? { version: f(forReq, 'version'), repo: forReq.repo } : null;
     const why = constrained
-      ? forReq ? `${req.raw}: ${req.name} ${f(forReq, 'version')} (${forReq.repo}) is the highest eligible version satisfying it` : `no eligible version satisfies ${req.raw}; ${ex.why}`
+      ? forReq
+        ? `${req.raw}: ${req.name} ${f(forReq, 'version')} (${forReq.repo}) is the highest eligible version satisfying it`
+        : `no eligible version satisfies ${req.raw}; ${ex.why}`
       : ex.why;
-    const inst = installed && { version: installed.version, install_status: installed.install_status, held: installed.held, install_date: installed.install_date };
+    const inst = installed && {
+      version: installed.version,
+      install_status: installed.install_status,
+      held: installed.held,
+      install_date: installed.install_date,
+    };
     ctx.out.result({ package: req.name, requirement: req.raw, installed: inst, chosen, why, versions }, () => {
       const lines = [`${req.name}`, `  installed: ${inst ? `${inst.version} (${inst.install_status}${inst.held ? ', held' : ''})` : 'no'}`];
       const first = ex.candidates[0]?.candidate;

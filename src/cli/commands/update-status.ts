@@ -11,7 +11,9 @@ export const command: CommandSpec = {
   help: 'Run `wapt-get register` once first. Needs wapt_server and host_uuid in wapt-get.ini.',
   async run(ctx) {
     const r = await sendReport(ctx, 'status');
-    const counts = Object.entries(r.counts).map(([k, n]) => `${k} ${n}`).join(', ');
+    const counts = Object.entries(r.counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
     ctx.out.result(r, () => `status sent to ${r.server}: ${r.packages} packages${counts ? ` (${counts})` : ''}, report ${r.sequence}`);
   },
 };

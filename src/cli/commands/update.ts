@@ -33,7 +33,7 @@ export const command: CommandSpec = {
   ],
   help: [
     'Each index is verified before it replaces the stored one: its signed statement (no',
-    'rollback, not expired, Packages digest) and every entry\'s control signature; entries',
+    "rollback, not expired, Packages digest) and every entry's control signature; entries",
     'that fail are left out and counted. A repository that fails keeps its previous index.',
     'Exit 0 when every repository updated, else the exit code of the first failure.',
   ].join('\n'),

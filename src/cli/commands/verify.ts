@@ -3,6 +3,8 @@ import { asWaptError, EXIT } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { trustStoreFor } from '../context.js';
 
+type VerifyRow = { file: string; ok: boolean; exit?: number } & Record<string, unknown>;
+
 export const command: CommandSpec = {
   name: 'verify',
   aliases: ['verify-package'],
@@ -13,12 +15,22 @@ export const command: CommandSpec = {
   async run(ctx, [files], opts) {
     const { verifyPackage } = await import('../../package/index.js');
     const trust = await trustStoreFor(ctx, opts.trusted);
-    const results: Record<string, any>[] = [];
+    const results: VerifyRow[] = [];
     let failed = 0;
     for (const f of files as string[]) {
       try {
         const v = await verifyPackage(resolve(ctx.cwd, f), { trust });
-        results.push({ file: f, ok: true, package: v.package, version: v.version, signer: v.signer, signer_fingerprint: v.signerFingerprint, code_signing: v.codeSigning, setup: v.setupKind, chain: v.chain });
+        results.push({
+          file: f,
+          ok: true,
+          package: v.package,
+          version: v.version,
+          signer: v.signer,
+          signer_fingerprint: v.signerFingerprint,
+          code_signing: v.codeSigning,
+          setup: v.setupKind,
+          chain: v.chain,
+        });
       } catch (err) {
         const we = asWaptError(err);
         failed++;
@@ -33,6 +45,6 @@ export const command: CommandSpec = {
       ),
     );
     if (failed === 0) return EXIT.OK;
-    return results.find((r) => !r.ok && 'exit' in r)?.exit ?? EXIT.VERIFY;
+    return (results.find((r) => !r.ok && r.exit !== undefined)?.exit ?? EXIT.VERIFY) as number;
   },
 };

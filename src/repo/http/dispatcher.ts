@@ -50,9 +50,12 @@ function withPin(inner: buildConnector.connector, pin: string): buildConnector.c
       const got = raw ? derSha256(raw) : '(none)';
       if (got !== pin) {
         socket.destroy();
-        return callback(new WaptError('TLS_PIN_MISMATCH', `server certificate of ${opts.hostname} does not match the pinned certificate`, {
-          detail: { host: opts.hostname, expected: pin, got },
-        }), null);
+        return callback(
+          new WaptError('TLS_PIN_MISMATCH', `server certificate of ${opts.hostname} does not match the pinned certificate`, {
+            detail: { host: opts.hostname, expected: pin, got },
+          }),
+          null,
+        );
       }
       callback(null, socket);
     });

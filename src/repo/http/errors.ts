@@ -41,7 +41,10 @@ function codesOf(err: unknown): { code?: string; message: string; chain: unknown
     cur = (cur as { cause?: unknown }).cause;
   }
   const coded = chain.find((e) => typeof (e as { code?: unknown }).code === 'string') as { code: string } | undefined;
-  const message = chain.map((e) => (e instanceof Error ? e.message : String(e))).filter(Boolean).join(': ');
+  const message = chain
+    .map((e) => (e instanceof Error ? e.message : String(e)))
+    .filter(Boolean)
+    .join(': ');
   return { code: coded?.code, message, chain };
 }
 
@@ -57,11 +60,13 @@ export function mapFetchError(err: unknown, url: string): WaptError {
   if (tlsReason || (code && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')))) {
     const reason = tlsReason ?? code!;
     return new WaptError('TLS_ERROR', `TLS error for ${safe}: ${reason} (${code})`, {
-      cause: err, detail: { url: safe, reason, errno: code },
+      cause: err,
+      detail: { url: safe, reason, errno: code },
     });
   }
   return new WaptError('NETWORK_ERROR', `cannot fetch ${safe}: ${message}`, {
-    cause: err, detail: { url: safe, errno: code },
+    cause: err,
+    detail: { url: safe, errno: code },
   });
 }
 

@@ -102,10 +102,11 @@ export class PartWriter {
   }
 
   private async writeFilling(chunk: Buffer): Promise<void> {
-    for (let off = 0; off < chunk.length; ) {
+    for (let off = 0; off < chunk.length;) {
       while (this.fill === WRITE_BLOCK) {
         if (this.failed) throw this.failed.err;
-        if (this.inFlight) await this.inFlight; // its completion starts the full block
+        if (this.inFlight)
+          await this.inFlight; // its completion starts the full block
         else this.start();
       }
       const n = chunk.copy(this.blocks[this.current]!, this.fill, off);
@@ -134,7 +135,7 @@ export class PartWriter {
 }
 
 async function writeAll(fh: FileHandle, block: Buffer): Promise<void> {
-  for (let off = 0; off < block.length; ) off += (await fh.write(block, off, block.length - off)).bytesWritten;
+  for (let off = 0; off < block.length;) off += (await fh.write(block, off, block.length - off)).bytesWritten;
 }
 
 /** fsync the part, rename it over dest, fsync the directory (best effort). */

@@ -37,7 +37,11 @@ export async function postJson(url: string, payload: unknown, opts: HttpOptions)
     let res;
     try {
       res = await dispatchers.forUrl(u).request({
-        origin: u.origin, path: `${u.pathname}${u.search}`, method: 'POST', headers, body: JSON.stringify(payload),
+        origin: u.origin,
+        path: `${u.pathname}${u.search}`,
+        method: 'POST',
+        headers,
+        body: JSON.stringify(payload),
       });
     } catch (err) {
       throw mapFetchError(err, u.href);

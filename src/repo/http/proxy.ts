@@ -10,7 +10,10 @@ export function bypassesProxy(url: URL, noProxy: string | undefined): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   for (const raw of (noProxy ?? '').split(/[\s,]+/)) {
-    const entry = raw.trim().toLowerCase().replace(/^\[([^\]]+)\]/, '$1');
+    const entry = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^\[([^\]]+)\]/, '$1');
     if (entry === '') continue;
     if (entry === '*') return true;
     const m = /^(.*?)(?::(\d+))?$/.exec(entry)!;

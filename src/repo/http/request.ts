@@ -46,14 +46,11 @@ export async function discard(res: Dispatcher.ResponseData): Promise<void> {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export async function send(
-  ctx: SendContext, url: string, method: 'GET' | 'HEAD', extra: Record<string, string>,
-): Promise<Sent> {
+export async function send(ctx: SendContext, url: string, method: 'GET' | 'HEAD', extra: Record<string, string>): Promise<Sent> {
   let u = checkUrl(url, ctx.allowInsecureHttp);
   // user:password in the URL becomes Basic auth, never part of the request line or a message
-  const auth = u.username || u.password
-    ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
-    : undefined;
+  const auth =
+    u.username || u.password ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}` : undefined;
   const firstOrigin = u.origin;
   for (let hop = 0; ; hop++) {
     const headers: Record<string, string> = { 'user-agent': ctx.userAgent, 'accept-encoding': 'identity', ...extra };
@@ -61,7 +58,10 @@ export async function send(
     let res: Dispatcher.ResponseData;
     try {
       res = await ctx.dispatchers.forUrl(u).request({
-        origin: u.origin, path: `${u.pathname}${u.search}`, method, headers,
+        origin: u.origin,
+        path: `${u.pathname}${u.search}`,
+        method,
+        headers,
       });
     } catch (err) {
       throw mapFetchError(err, u.href);

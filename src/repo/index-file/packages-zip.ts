@@ -50,9 +50,7 @@ async function readStatementMembers(zip: PackageZip): Promise<IndexStatement | n
   if (!zip.has(STATEMENT_MEMBER)) return null;
   const bytes = await zip.readMember(STATEMENT_MEMBER, STATEMENT_MAX_BYTES);
   // A statement without its signature member is reported as an invalid signature by verifyStatement.
-  const signature = zip.has(STATEMENT_SIGNATURE_MEMBER)
-    ? await zip.readMember(STATEMENT_SIGNATURE_MEMBER, STATEMENT_MAX_BYTES)
-    : Buffer.alloc(0);
+  const signature = zip.has(STATEMENT_SIGNATURE_MEMBER) ? await zip.readMember(STATEMENT_SIGNATURE_MEMBER, STATEMENT_MAX_BYTES) : Buffer.alloc(0);
   return { bytes, signature };
 }
 

@@ -95,7 +95,22 @@ export async function loadScanCache(dir: string, onWarning?: (m: string) => void
       // Every block starts with its `package ` line (W-C2 order): a cheap guard against misplaced offsets.
       if (off + len > json.blob.bytes || data[off] !== 0x70 || data[off + 7] !== 0x20) throw new Error(`bad block for ${name}`);
       const block = data.subarray(off, off + len);
-      entries.set(name, { size, mtimeMs, ino, md5, sha256, package: pkg, version, section, signatureDate, setupKind, certs, verified, block, stored: { off, len } });
+      entries.set(name, {
+        size,
+        mtimeMs,
+        ino,
+        md5,
+        sha256,
+        package: pkg,
+        version,
+        section,
+        signatureDate,
+        setupKind,
+        certs,
+        verified,
+        block,
+        stored: { off, len },
+      });
     }
     return { entries, certs: new Map(Object.entries(json.certs)), lastStatementVersion: json.lastStatementVersion, index: json.index, blob: json.blob };
   } catch (err) {
@@ -155,8 +170,21 @@ export async function writeScanJson(dir: string, cache: ScanCache, compacted: bo
     lastStatementVersion: cache.lastStatementVersion,
     index: cache.index,
     entries: [...cache.entries].map(([name, e]) => [
-      name, e.size, e.mtimeMs, e.ino, e.md5, e.sha256, e.package, e.version, e.section, e.signatureDate, e.setupKind, e.certs, e.verified,
-      e.stored!.off, e.stored!.len,
+      name,
+      e.size,
+      e.mtimeMs,
+      e.ino,
+      e.md5,
+      e.sha256,
+      e.package,
+      e.version,
+      e.section,
+      e.signatureDate,
+      e.setupKind,
+      e.certs,
+      e.verified,
+      e.stored!.off,
+      e.stored!.len,
     ]),
   };
   const dest = join(dir, SCAN_CACHE_FILE);

@@ -4,11 +4,7 @@ import { isWaptError } from '../../errors.js';
 import { readPackagesStatement } from '../index-file/packages-zip.js';
 import { parseStatement } from '../statement/statement.js';
 
-export async function previousStatementVersion(
-  indexPath: string,
-  cachedVersion: number | null,
-  warn: (m: string) => void,
-): Promise<number | null> {
+export async function previousStatementVersion(indexPath: string, cachedVersion: number | null, warn: (m: string) => void): Promise<number | null> {
   let fromIndex: number | null = null;
   try {
     const stmt = await readPackagesStatement(indexPath);

@@ -112,7 +112,12 @@ export function readSmallPackageSync(path: string, filename: string, stamp: File
  * indexes: every client verifies the whole package (manifest, signature, every
  * member) before installing it (package/verify.ts).
  */
-export function indexSmallPackage(path: string, filename: string, whole: { data: Buffer; st: FileStamp }, memo: CertificateMemo): ReadForIndex | { large: FileStamp } {
+export function indexSmallPackage(
+  path: string,
+  filename: string,
+  whole: { data: Buffer; st: FileStamp },
+  memo: CertificateMemo,
+): ReadForIndex | { large: FileStamp } {
   const { data, st } = whole;
   const zip = openSmallZip(data, path);
   if (!zip) return { large: st };

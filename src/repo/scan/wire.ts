@@ -21,13 +21,10 @@ interface WireError {
 
 type WireEntry = Omit<CachedPackage, 'block' | 'stored'> & { blockOff: number; blockLen: number };
 
-type WireRead =
-  | { name: string; error: WireError }
-  | { name: string; entry: WireEntry; signedBy: string | null; signatureError: WireError | null };
+type WireRead = { name: string; error: WireError } | { name: string; entry: WireEntry; signedBy: string | null; signatureError: WireError | null };
 
 export type WorkerMessage =
-  | { type: 'batch'; id: number; reads: WireRead[]; blocks: ArrayBuffer; pems: [string, string][] }
-  | { type: 'failed'; id: number; error: WireError };
+  { type: 'batch'; id: number; reads: WireRead[]; blocks: ArrayBuffer; pems: [string, string][] } | { type: 'failed'; id: number; error: WireError };
 
 function toWire(e: WaptError): WireError {
   let detail: Record<string, unknown> = {};

@@ -167,11 +167,9 @@ export function verifyStatement(
     : [...(opts.certificates as ReadonlyMap<string, X509Certificate>).values()];
   const signer = certs.find((c) => fingerprintSha256(c) === fields.signer_fingerprint);
   if (!signer) {
-    throw new WaptError(
-      'SIGNER_UNTRUSTED',
-      `index statement signer ${fields.signer_fingerprint.slice(0, 16)}… has no certificate in the index (ssl/)`,
-      { detail: { signer_fingerprint: fields.signer_fingerprint } },
-    );
+    throw new WaptError('SIGNER_UNTRUSTED', `index statement signer ${fields.signer_fingerprint.slice(0, 16)}… has no certificate in the index (ssl/)`, {
+      detail: { signer_fingerprint: fields.signer_fingerprint },
+    });
   }
   const sig = signature === null ? Buffer.alloc(0) : decodeBase64Loose(signature.toString('ascii'));
   if (sig.length === 0 || !verifySha256(signer, statement, sig)) {
@@ -179,7 +177,11 @@ export function verifyStatement(
       detail: { signer_fingerprint: fields.signer_fingerprint },
     });
   }
-  opts.trust.verifyChain(signer, certs.filter((c) => c !== signer), { at: now });
+  opts.trust.verifyChain(
+    signer,
+    certs.filter((c) => c !== signer),
+    { at: now },
+  );
 
   const actual = sha256Hex(packagesBytes);
   if (actual !== fields.packages_sha256) {

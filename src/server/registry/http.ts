@@ -5,9 +5,23 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** Stable codes of the API's error answers (the agent shows them; nothing parses messages). */
 export type ApiCode =
-  | 'MALFORMED' | 'UNSUPPORTED_MEDIA_TYPE' | 'TOO_LARGE' | 'BAD_TOKEN' | 'REGISTRATION_CLOSED'
-  | 'BAD_SIGNATURE' | 'SIGNER_MISMATCH' | 'CERT_INVALID' | 'STALE_SIGNATURE' | 'HOST_MISMATCH' | 'WRONG_REPORT_TYPE'
-  | 'UNKNOWN_HOST' | 'CERT_CONFLICT' | 'REPLAY' | 'NOT_FOUND' | 'METHOD_NOT_ALLOWED' | 'INTERNAL';
+  | 'MALFORMED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'TOO_LARGE'
+  | 'BAD_TOKEN'
+  | 'REGISTRATION_CLOSED'
+  | 'BAD_SIGNATURE'
+  | 'SIGNER_MISMATCH'
+  | 'CERT_INVALID'
+  | 'STALE_SIGNATURE'
+  | 'HOST_MISMATCH'
+  | 'WRONG_REPORT_TYPE'
+  | 'UNKNOWN_HOST'
+  | 'CERT_CONFLICT'
+  | 'REPLAY'
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
+  | 'INTERNAL';
 
 export class ApiError extends Error {
   constructor(

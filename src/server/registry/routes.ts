@@ -78,7 +78,7 @@ function presentedCertificate(pem: unknown): X509Certificate {
   } catch {
     throw malformed('certificate is not a PEM certificate');
   }
-  if (certs.length !== 1) throw malformed('certificate must hold exactly one certificate (the host\'s own)');
+  if (certs.length !== 1) throw malformed("certificate must hold exactly one certificate (the host's own)");
   // WAPT claims are RSA PKCS#1 v1.5: an EC key would make verify() mean something else
   if (certs[0]!.publicKey.asymmetricKeyType !== 'rsa') throw new ApiError(403, 'CERT_INVALID', 'the host certificate must carry an RSA key');
   return certs[0]!;
@@ -114,10 +114,17 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
       if (old) notReplayed(seq, old);
       const at = now().toISOString();
       await store.put({
-        host_uuid: uuid, certificate: certificateToPem(cert), fingerprint: fp,
-        registered_at: old?.registered_at ?? at, last_seen: at, last_sequence: seq,
+        host_uuid: uuid,
+        certificate: certificateToPem(cert),
+        fingerprint: fp,
+        registered_at: old?.registered_at ?? at,
+        last_seen: at,
+        last_sequence: seq,
         hostname: typeof claim.hostname === 'string' ? claim.hostname : (old?.hostname ?? ''),
-        inventory: claim, inventory_at: at, status: old?.status ?? null, status_at: old?.status_at ?? null,
+        inventory: claim,
+        inventory_at: at,
+        status: old?.status ?? null,
+        status_at: old?.status_at ?? null,
       });
       log(`${old ? 're-registered' : 'registered'} host ${key} (certificate ${fp.slice(0, 16)}…)`);
       return [old ? 200 : 201, { host_uuid: uuid, fingerprint: fp, registered: !old, sequence: seq }];
@@ -153,8 +160,12 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
       const { hosts, unreadable } = await store.list();
       const html = renderDashboard(summarizeHosts(hosts, now()), now(), unreadable);
       res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store',
-        'content-security-policy': DASHBOARD_CSP, 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY',
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(html),
+        'cache-control': 'no-store',
+        'content-security-policy': DASHBOARD_CSP,
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
       });
       res.end(html);
       return;

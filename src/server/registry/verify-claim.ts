@@ -20,8 +20,7 @@ export interface VerifyClaimOptions {
   now: Date;
 }
 
-const forbidden = (code: 'BAD_SIGNATURE' | 'SIGNER_MISMATCH' | 'CERT_INVALID' | 'STALE_SIGNATURE', message: string) =>
-  new ApiError(403, code, message);
+const forbidden = (code: 'BAD_SIGNATURE' | 'SIGNER_MISMATCH' | 'CERT_INVALID' | 'STALE_SIGNATURE', message: string) => new ApiError(403, code, message);
 
 function stringField(claim: Record<string, unknown>, name: string): string {
   const v = claim[name];

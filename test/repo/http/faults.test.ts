@@ -30,8 +30,15 @@ const clients: HttpClient[] = [];
 
 function client(o: Partial<HttpOptions> = {}): HttpClient {
   const c = new HttpClient({
-    verifyCert: { kind: 'ca-bundle', path: pki.caCert }, connectTimeoutMs: 2000, readTimeoutMs: 2000, retries: 0,
-    retryBaseMs: 5, maxRedirects: 3, allowInsecureHttp: false, userAgent: 'wapt-get-test', ...o,
+    verifyCert: { kind: 'ca-bundle', path: pki.caCert },
+    connectTimeoutMs: 2000,
+    readTimeoutMs: 2000,
+    retries: 0,
+    retryBaseMs: 5,
+    maxRedirects: 3,
+    allowInsecureHttp: false,
+    userAgent: 'wapt-get-test',
+    ...o,
   });
   clients.push(c);
   return c;
@@ -51,7 +58,9 @@ beforeAll(async () => {
     hits.set(url, n);
     const entry: (typeof log)[number] = { url, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined };
     log.push(entry);
-    res.on('finish', () => { entry.status = res.statusCode; });
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
     if (url.startsWith('/cut/') && !req.headers.range) {
       // whole-body request: announce everything, send half, drop the socket
       const st = statSync(join(root, 'pkg.wapt'));
@@ -60,15 +69,34 @@ beforeAll(async () => {
       res.write(payload.subarray(0, payload.length / 2), () => setTimeout(() => req.socket.destroy(), 20));
       return;
     }
-    if (url.startsWith('/cut/')) { req.url = '/pkg.wapt'; return statics(req, res); }
-    if (url === '/500') { res.writeHead(500); return void res.end('boom'); }
-    if (url === '/flaky' && n === 1) { res.writeHead(503); return void res.end(); }
-    if (url === '/flaky') { req.url = '/pkg.wapt'; return statics(req, res); }
+    if (url.startsWith('/cut/')) {
+      req.url = '/pkg.wapt';
+      return statics(req, res);
+    }
+    if (url === '/500') {
+      res.writeHead(500);
+      return void res.end('boom');
+    }
+    if (url === '/flaky' && n === 1) {
+      res.writeHead(503);
+      return void res.end();
+    }
+    if (url === '/flaky') {
+      req.url = '/pkg.wapt';
+      return statics(req, res);
+    }
     if (url === '/hang') return; // never answers
-    if (url === '/stall') { res.writeHead(200, { 'content-length': 1000 }); return void res.write('x'.repeat(10)); }
-    if (url === '/endless') { // chunked, no Content-Length
+    if (url === '/stall') {
+      res.writeHead(200, { 'content-length': 1000 });
+      return void res.write('x'.repeat(10));
+    }
+    if (url === '/endless') {
+      // chunked, no Content-Length
       res.writeHead(200);
-      const pump = () => { if (!res.destroyed && res.write(Buffer.alloc(16_384))) setImmediate(pump); else if (!res.destroyed) res.once('drain', pump); };
+      const pump = () => {
+        if (!res.destroyed && res.write(Buffer.alloc(16_384))) setImmediate(pump);
+        else if (!res.destroyed) res.once('drain', pump);
+      };
       res.on('error', () => undefined);
       return pump();
     }
@@ -157,8 +185,10 @@ describe('HttpClient faults: resume', () => {
 
 describe('HttpClient faults: retries, timeouts, limits', () => {
   test('500 → retried `retries` times with backoff, then HTTP_STATUS', async () => {
-    await expect(client({ retries: 2 }).fetchToFile(`${base}/500`, out('500.bin')))
-      .rejects.toMatchObject({ code: 'HTTP_STATUS', detail: { status: 500, attempts: 3 } });
+    await expect(client({ retries: 2 }).fetchToFile(`${base}/500`, out('500.bin'))).rejects.toMatchObject({
+      code: 'HTTP_STATUS',
+      detail: { status: 500, attempts: 3 },
+    });
     expect(hits.get('/500')).toBe(3);
   });
 
@@ -169,27 +199,31 @@ describe('HttpClient faults: retries, timeouts, limits', () => {
   });
 
   test('no response headers → retried, then TIMEOUT', async () => {
-    await expect(client({ retries: 1, readTimeoutMs: 300 }).fetchToFile(`${base}/hang`, out('hang.bin')))
-      .rejects.toMatchObject({ code: 'TIMEOUT', detail: { attempts: 2 } });
+    await expect(client({ retries: 1, readTimeoutMs: 300 }).fetchToFile(`${base}/hang`, out('hang.bin'))).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      detail: { attempts: 2 },
+    });
     expect(hits.get('/hang')).toBe(2);
   });
 
   test('body goes silent mid-way (read timeout) → TIMEOUT', async () => {
-    await expect(client({ readTimeoutMs: 300 }).fetchToFile(`${base}/stall`, out('stall.bin')))
-      .rejects.toMatchObject({ code: 'TIMEOUT' });
+    await expect(client({ readTimeoutMs: 300 }).fetchToFile(`${base}/stall`, out('stall.bin'))).rejects.toMatchObject({ code: 'TIMEOUT' });
     expect(existsSync(out('stall.bin'))).toBe(false);
   });
 
   test('endless chunked body (no Content-Length) → HTTP_TOO_LARGE while streaming, no .part left', async () => {
-    await expect(client({ retries: 2 }).fetchToFile(`${base}/endless`, out('endless.bin'), { maxBytes: 200_000 }))
-      .rejects.toMatchObject({ code: 'HTTP_TOO_LARGE' });
+    await expect(client({ retries: 2 }).fetchToFile(`${base}/endless`, out('endless.bin'), { maxBytes: 200_000 })).rejects.toMatchObject({
+      code: 'HTTP_TOO_LARGE',
+    });
     expect(hits.get('/endless')).toBe(1);
     expect(existsSync(out('endless.bin.part'))).toBe(false);
   });
 
   test('connection refused → NETWORK_ERROR naming the URL without its password', async () => {
     const port = await freePort();
-    const err = await client().fetchToFile(`https://user:s3cret@127.0.0.1:${port}/x`, out('refused.bin')).catch((e) => e);
+    const err = await client()
+      .fetchToFile(`https://user:s3cret@127.0.0.1:${port}/x`, out('refused.bin'))
+      .catch((e) => e);
     expect(err).toMatchObject({ code: 'NETWORK_ERROR' });
     expect(err.message).toContain(`127.0.0.1:${port}/x`);
     expect(err.message).not.toContain('s3cret');
@@ -204,8 +238,9 @@ describe('HttpClient faults: proxy', () => {
     const r = await client({ proxy: proxyUrl, verifyCert: pinned }).fetchToFile(`${base}/pkg.wapt`, out('proxied.wapt'));
     expect(r.sha256).toBe(sha(payload));
     expect(proxied.length).toBeGreaterThan(before);
-    await expect(client({ proxy: proxyUrl, verifyCert: { kind: 'pinned', path: pki.wrongHostCert } }).fetchToFile(`${base}/pkg.wapt`, out('proxied2.wapt')))
-      .rejects.toMatchObject({ code: 'TLS_PIN_MISMATCH' });
+    await expect(
+      client({ proxy: proxyUrl, verifyCert: { kind: 'pinned', path: pki.wrongHostCert } }).fetchToFile(`${base}/pkg.wapt`, out('proxied2.wapt')),
+    ).rejects.toMatchObject({ code: 'TLS_PIN_MISMATCH' });
   });
 
   test('no_proxy=127.0.0.1 → the proxy is bypassed', async () => {

@@ -22,8 +22,15 @@ const clients: HttpClient[] = [];
 
 function client(o: Partial<HttpOptions> = {}): HttpClient {
   const c = new HttpClient({
-    verifyCert: parseVerifyCert(pki.caCert, dir), connectTimeoutMs: 3000, readTimeoutMs: 3000, retries: 0,
-    retryBaseMs: 10, maxRedirects: 5, allowInsecureHttp: false, userAgent: 'wapt-get-test', ...o,
+    verifyCert: parseVerifyCert(pki.caCert, dir),
+    connectTimeoutMs: 3000,
+    readTimeoutMs: 3000,
+    retries: 0,
+    retryBaseMs: 10,
+    maxRedirects: 5,
+    allowInsecureHttp: false,
+    userAgent: 'wapt-get-test',
+    ...o,
   });
   clients.push(c);
   return c;
@@ -67,7 +74,11 @@ const out = (name: string) => join(dir, name);
 describe('HttpClient vs nginx: TLS trust (W-G4 verify_cert)', () => {
   test('ca-bundle: downloads, hashes on the fly, renames into place and leaves no .part', async () => {
     const progress: number[] = [];
-    const r = await client().fetchToFile(`${good.url}/small.bin`, out('ok.bin'), { expectedSha256: sha(small), expectedSize: small.length, onProgress: (d) => progress.push(d) });
+    const r = await client().fetchToFile(`${good.url}/small.bin`, out('ok.bin'), {
+      expectedSha256: sha(small),
+      expectedSize: small.length,
+      onProgress: (d) => progress.push(d),
+    });
     expect(r).toMatchObject({ status: 'downloaded', sha256: sha(small), size: small.length, resumedFrom: 0 });
     expect(r.etag).toMatch(/^"/);
     expect(sha(await readFile(out('ok.bin')))).toBe(sha(small));
@@ -76,19 +87,22 @@ describe('HttpClient vs nginx: TLS trust (W-G4 verify_cert)', () => {
   });
 
   test('system CA mode rejects a private CA: TLS_ERROR unknown CA', async () => {
-    await expect(client({ verifyCert: { kind: 'system' } }).fetchToFile(`${good.url}/small.bin`, out('sys.bin')))
-      .rejects.toMatchObject({ code: 'TLS_ERROR', detail: { reason: expect.stringMatching(/unknown CA/) } });
+    await expect(client({ verifyCert: { kind: 'system' } }).fetchToFile(`${good.url}/small.bin`, out('sys.bin'))).rejects.toMatchObject({
+      code: 'TLS_ERROR',
+      detail: { reason: expect.stringMatching(/unknown CA/) },
+    });
     expect(existsSync(out('sys.bin'))).toBe(false);
   });
 
   test('expired server certificate → TLS_ERROR (expired)', async () => {
-    await expect(client().fetchToFile(`${expired.url}/small.bin`, out('exp.bin')))
-      .rejects.toMatchObject({ code: 'TLS_ERROR', detail: { reason: 'expired' } });
+    await expect(client().fetchToFile(`${expired.url}/small.bin`, out('exp.bin'))).rejects.toMatchObject({ code: 'TLS_ERROR', detail: { reason: 'expired' } });
   });
 
   test('wrong-host certificate in ca-bundle mode → TLS_ERROR (hostname mismatch)', async () => {
-    await expect(client().fetchToFile(`${wrongHost.url}/small.bin`, out('wh.bin')))
-      .rejects.toMatchObject({ code: 'TLS_ERROR', detail: { reason: 'hostname mismatch' } });
+    await expect(client().fetchToFile(`${wrongHost.url}/small.bin`, out('wh.bin'))).rejects.toMatchObject({
+      code: 'TLS_ERROR',
+      detail: { reason: 'hostname mismatch' },
+    });
   });
 
   test('pinned: the right pin is accepted even though the cert names another host', async () => {
@@ -100,8 +114,9 @@ describe('HttpClient vs nginx: TLS trust (W-G4 verify_cert)', () => {
 
   test('pinned: a different server certificate (MITM) → TLS_PIN_MISMATCH, nothing requested', async () => {
     const before = (await good.readAccessLog()).length;
-    await expect(client({ verifyCert: parseVerifyCert(pki.wrongHostCert, dir), retries: 2 }).fetchToFile(`${good.url}/small.bin`, out('mitm.bin')))
-      .rejects.toMatchObject({ code: 'TLS_PIN_MISMATCH' });
+    await expect(
+      client({ verifyCert: parseVerifyCert(pki.wrongHostCert, dir), retries: 2 }).fetchToFile(`${good.url}/small.bin`, out('mitm.bin')),
+    ).rejects.toMatchObject({ code: 'TLS_PIN_MISMATCH' });
     expect(existsSync(out('mitm.bin'))).toBe(false);
     expect((await good.readAccessLog()).length).toBe(before);
   });
@@ -115,8 +130,7 @@ describe('HttpClient vs nginx: TLS trust (W-G4 verify_cert)', () => {
   });
 
   test('mTLS: without a client certificate nginx refuses (HTTP_STATUS 400), with it the download works', async () => {
-    await expect(client().fetchToFile(`${mtls.url}/small.bin`, out('m1.bin')))
-      .rejects.toMatchObject({ code: 'HTTP_STATUS', detail: { status: 400 } });
+    await expect(client().fetchToFile(`${mtls.url}/small.bin`, out('m1.bin'))).rejects.toMatchObject({ code: 'HTTP_STATUS', detail: { status: 400 } });
     const r = await client({ clientCert: pki.clientCert, clientKey: pki.clientKey }).fetchToFile(`${mtls.url}/small.bin`, out('m2.bin'));
     expect(r.sha256).toBe(sha(small));
   });
@@ -131,20 +145,23 @@ describe('HttpClient vs nginx: URLs, redirects, statuses', () => {
 
   test('follows up to maxRedirects and fails beyond (redirect limit, loop)', async () => {
     expect((await client({ maxRedirects: 3 }).fetchToFile(`${good.url}/r/3`, out('r3.bin'))).sha256).toBe(sha(small));
-    await expect(client({ maxRedirects: 2 }).fetchToFile(`${good.url}/r/3`, out('r2.bin')))
-      .rejects.toMatchObject({ code: 'HTTP_STATUS', detail: { redirects: 3 } });
+    await expect(client({ maxRedirects: 2 }).fetchToFile(`${good.url}/r/3`, out('r2.bin'))).rejects.toMatchObject({
+      code: 'HTTP_STATUS',
+      detail: { redirects: 3 },
+    });
     await expect(client({ maxRedirects: 5 }).fetchToFile(`${good.url}/r/loop`, out('loop.bin'))).rejects.toMatchObject({ code: 'HTTP_STATUS' });
   });
 
   test('a redirect from https to http is refused (downgrade), even when http is allowed', async () => {
-    await expect(client({ allowInsecureHttp: true }).fetchToFile(`${good.url}/r/down`, out('down.bin')))
-      .rejects.toMatchObject({ code: 'INSECURE_URL' });
+    await expect(client({ allowInsecureHttp: true }).fetchToFile(`${good.url}/r/down`, out('down.bin'))).rejects.toMatchObject({ code: 'INSECURE_URL' });
   });
 
   test('404 → HTTP_STATUS without retry (one request in the access log)', async () => {
     const before = (await good.readAccessLog()).length;
-    await expect(client({ retries: 3 }).fetchToFile(`${good.url}/missing.wapt`, out('404.bin')))
-      .rejects.toMatchObject({ code: 'HTTP_STATUS', detail: { status: 404 } });
+    await expect(client({ retries: 3 }).fetchToFile(`${good.url}/missing.wapt`, out('404.bin'))).rejects.toMatchObject({
+      code: 'HTTP_STATUS',
+      detail: { status: 404 },
+    });
     const lines = (await good.readAccessLog()).slice(before);
     expect(lines.filter((l) => l.includes('/missing.wapt'))).toHaveLength(1);
   });
@@ -158,23 +175,22 @@ describe('HttpClient vs nginx: URLs, redirects, statuses', () => {
   });
 
   test('oversized response (Content-Length above maxBytes) → HTTP_TOO_LARGE and no file left', async () => {
-    await expect(client().fetchToFile(`${good.url}/big.bin`, out('large.bin'), { maxBytes: 1000 }))
-      .rejects.toMatchObject({ code: 'HTTP_TOO_LARGE' });
+    await expect(client().fetchToFile(`${good.url}/big.bin`, out('large.bin'), { maxBytes: 1000 })).rejects.toMatchObject({ code: 'HTTP_TOO_LARGE' });
     expect(existsSync(out('large.bin'))).toBe(false);
     expect(existsSync(out('large.bin.part'))).toBe(false);
   });
 
   test('expected sha mismatch → ERR_BAD_DIGEST, the old file under the final name is untouched, no .part', async () => {
     await writeFile(out('digest.bin'), 'previous good copy');
-    await expect(client().fetchToFile(`${good.url}/small.bin`, out('digest.bin'), { expectedSha256: '0'.repeat(64) }))
-      .rejects.toMatchObject({ code: 'ERR_BAD_DIGEST' });
+    await expect(client().fetchToFile(`${good.url}/small.bin`, out('digest.bin'), { expectedSha256: '0'.repeat(64) })).rejects.toMatchObject({
+      code: 'ERR_BAD_DIGEST',
+    });
     expect(await readFile(out('digest.bin'), 'utf8')).toBe('previous good copy');
     expect(existsSync(out('digest.bin.part'))).toBe(false);
   });
 
   test('expected size mismatch → ERR_BAD_DIGEST before streaming', async () => {
-    await expect(client().fetchToFile(`${good.url}/small.bin`, out('size.bin'), { expectedSize: 5 }))
-      .rejects.toMatchObject({ code: 'ERR_BAD_DIGEST' });
+    await expect(client().fetchToFile(`${good.url}/small.bin`, out('size.bin'), { expectedSize: 5 })).rejects.toMatchObject({ code: 'ERR_BAD_DIGEST' });
     expect(existsSync(out('size.bin'))).toBe(false);
   });
 });
@@ -196,9 +212,13 @@ describe('HttpClient vs nginx: conditional GET and rate limit', () => {
 
   test('client killed at 50% of a download, then resume: Range + If-Range, nginx answers 206, final sha matches', async () => {
     const dest = out('resume.bin');
-    await expect(client({ retries: 3 }).fetchToFile(`${good.url}/big.bin`, dest, {
-      onProgress: (done) => { if (done >= big.length / 2) throw new Error('client killed'); },
-    })).rejects.toMatchObject({ code: 'INTERNAL', message: 'client killed' });
+    await expect(
+      client({ retries: 3 }).fetchToFile(`${good.url}/big.bin`, dest, {
+        onProgress: (done) => {
+          if (done >= big.length / 2) throw new Error('client killed');
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'INTERNAL', message: 'client killed' });
     expect(existsSync(dest)).toBe(false);
     const partSize = (await readFile(`${dest}.part`)).length;
     expect(partSize).toBeGreaterThan(0);

@@ -47,7 +47,7 @@ test('the caller may reuse its chunk as soon as write returns: bytes were copied
     if (wait) await wait;
   }
   await w.close();
-  expect((await readFile(partPath(dest), 'latin1'))).toBe(['A', 'B', 'C', 'D', 'E'].map((c) => c.repeat(1000)).join(''));
+  expect(await readFile(partPath(dest), 'latin1')).toBe(['A', 'B', 'C', 'D', 'E'].map((c) => c.repeat(1000)).join(''));
 });
 
 test('write-behind: a chunk received on a slow link reaches the file without waiting for 1 MiB or close (kill -9 loses nothing received)', async () => {
@@ -114,8 +114,14 @@ describe('fetchToFile through PartWriter (plain HTTP on loopback)', () => {
   });
   let url: string;
   const client = new HttpClient({
-    verifyCert: { kind: 'off' }, connectTimeoutMs: 2000, readTimeoutMs: 2000, retries: 2, retryBaseMs: 5,
-    maxRedirects: 0, allowInsecureHttp: true, userAgent: 'wapt-get-test',
+    verifyCert: { kind: 'off' },
+    connectTimeoutMs: 2000,
+    readTimeoutMs: 2000,
+    retries: 2,
+    retryBaseMs: 5,
+    maxRedirects: 0,
+    allowInsecureHttp: true,
+    userAgent: 'wapt-get-test',
   });
   beforeAll(async () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
