@@ -2,10 +2,10 @@
 // WaptConfig: every default lives here, so the rest of the program never guesses.
 // Precedence, highest first: overrides (command line) > environment > ini > defaults.
 import { readFileSync, promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import ini from 'ini';
 import { WaptError } from '../errors.js';
+import { defaultPaths, isAdmin } from './platform.js';
 
 /** false: no TLS check; true: system CAs; string: absolute path of a CA bundle or a pinned server certificate. */
 export type VerifyCert = boolean | string;
@@ -89,8 +89,10 @@ export interface LoadConfigOptions {
   overrides?: ConfigOverrides;
   /** Base for relative paths in overrides and environment; default process.cwd(). */
   cwd?: string;
-  /** Default: the effective uid is 0 (Windows: never). */
+  /** Default: platform.ts isAdmin() (root; on Windows an elevated token or SYSTEM). */
   isRoot?: boolean;
+  /** Whose default paths to use; default process.platform (tests pass 'win32'). */
+  platform?: NodeJS.Platform;
   /** Default /etc/machine-id. */
   machineIdPath?: string;
 }
@@ -118,19 +120,13 @@ function invalid(r: Raw, key: string, expected: string): WaptError {
   });
 }
 
-function defaultConfigPath(env: NodeJS.ProcessEnv, isRoot: boolean): string {
+function defaultConfigPath(env: NodeJS.ProcessEnv, isRoot: boolean, platform: NodeJS.Platform): string {
   if (env.WAPT_GET_CONFIG) return path.resolve(env.WAPT_GET_CONFIG);
-  if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'wapt-get', 'wapt-get.ini');
-  if (isRoot) return '/etc/wapt-get/wapt-get.ini';
-  const xdg = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
-  return path.join(xdg, 'wapt-get', 'wapt-get.ini');
+  return defaultPaths({ platform, env, isAdmin: isRoot }).configPath;
 }
 
-function defaultDbdir(env: NodeJS.ProcessEnv, isRoot: boolean): string {
-  if (process.platform === 'win32') return path.join(env.ProgramData ?? 'C:\\ProgramData', 'wapt-get');
-  if (isRoot) return '/var/lib/wapt-get';
-  const xdg = env.XDG_STATE_HOME || path.join(env.HOME || os.homedir(), '.local', 'state');
-  return path.join(xdg, 'wapt-get');
+function defaultDbdir(env: NodeJS.ProcessEnv, isRoot: boolean, platform: NodeJS.Platform): string {
+  return defaultPaths({ platform, env, isAdmin: isRoot }).dbdir;
 }
 
 /** The ini package nests `[a.b]` and types true/false; give back flat, string-valued sections. */
@@ -274,8 +270,9 @@ function repoConfig(name: string, url: string, r: Reader): RepoConfig {
 export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
   const { env } = opts;
   const cwd = opts.cwd ?? process.cwd();
-  const isRoot = opts.isRoot ?? (typeof process.getuid === 'function' && process.getuid() === 0);
-  const configPath = opts.path ? path.resolve(cwd, opts.path) : defaultConfigPath(env, isRoot);
+  const isRoot = opts.isRoot ?? isAdmin();
+  const platform = opts.platform ?? process.platform;
+  const configPath = opts.path ? path.resolve(cwd, opts.path) : defaultConfigPath(env, isRoot, platform);
 
   let text: string | undefined;
   try {
@@ -297,9 +294,11 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
   if (global.get('dbdir')?.where.startsWith('[') === false) global.delete('dbpath');
 
   const g = new Reader(global);
-  const configDir = path.dirname(configPath);
+  // Defaults are joined with the target platform's rules (win32 backslashes when testing for Windows).
+  const pj = platform === 'win32' ? path.win32 : path;
+  const configDir = pj.dirname(configPath);
   const dbPathKey = g.path('dbpath');
-  const dbdir = g.path('dbdir') ?? (dbPathKey ? path.dirname(dbPathKey) : defaultDbdir(env, isRoot));
+  const dbdir = g.path('dbdir') ?? (dbPathKey ? path.dirname(dbPathKey) : defaultDbdir(env, isRoot, platform));
 
   const repos: RepoConfig[] = [];
   const mainUrl = g.raw('repo_url');
@@ -343,10 +342,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
     configFound: text !== undefined,
     isRoot,
     dbdir,
-    dbPath: dbPathKey ?? path.join(dbdir, 'waptdb.sqlite'),
-    lockPath: path.join(dbdir, 'wapt-get.lock'),
-    cacheDir: g.path('cachedir') ?? path.join(dbdir, 'cache'),
-    trustedCertsDir: g.path('trusted_certs_dir') ?? g.path('public_certs_dir') ?? path.join(configDir, 'ssl'),
+    dbPath: dbPathKey ?? pj.join(dbdir, 'waptdb.sqlite'),
+    lockPath: pj.join(dbdir, 'wapt-get.lock'),
+    cacheDir: g.path('cachedir') ?? pj.join(dbdir, 'cache'),
+    trustedCertsDir: g.path('trusted_certs_dir') ?? g.path('public_certs_dir') ?? pj.join(configDir, 'ssl'),
     repos,
     useHostPackages,
     hostRepo,

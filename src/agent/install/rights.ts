@@ -4,31 +4,35 @@
 import { statfs } from 'node:fs/promises';
 import { WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
+import { systemRoot } from '../platform.js';
 
 export interface RightsInput {
-  /** Effective uid; undefined on Windows (where isAdmin decides). */
-  uid: number | undefined;
+  /** platform.ts isAdmin(): root, or on Windows an elevated token or SYSTEM. */
   isAdmin?: boolean;
+  /** Older callers: effective uid (0 = admin); used only when isAdmin is not given. */
+  uid?: number;
   userModeRoot: string | null;
+  /** Default process.platform. */
+  platform?: NodeJS.Platform;
 }
 
 /** Where hooks install: user_mode_root when set, else the real root. Throws PERMISSION_DENIED. */
 export function installTarget(input: RightsInput, verb: string): string {
   if (input.userModeRoot) return input.userModeRoot;
-  const privileged = input.uid === undefined ? Boolean(input.isAdmin) : input.uid === 0;
+  const platform = input.platform ?? process.platform;
+  const privileged = input.isAdmin ?? input.uid === 0;
   if (!privileged) {
-    throw new WaptError('PERMISSION_DENIED', `${verb} changes installed software: run it as root, or set user_mode_root in wapt-get.ini`, {
-      detail: { verb, uid: input.uid ?? null },
+    const how = platform === 'win32' ? 'from an elevated prompt (Run as administrator) or as SYSTEM' : 'as root';
+    throw new WaptError('PERMISSION_DENIED', `${verb} changes installed software: run it ${how}, or set user_mode_root in wapt-get.ini`, {
+      detail: { verb, uid: input.uid ?? null, platform },
     });
   }
-  return process.platform === 'win32' ? (process.env.SystemDrive ?? 'C:') + '\\' : '/';
+  return systemRoot(platform, process.env);
 }
 
+/** The one rights check every state-changing verb asks; config.isRoot holds platform.ts isAdmin(). */
 export function targetFor(config: WaptConfig, verb: string): string {
-  return installTarget(
-    { uid: typeof process.getuid === 'function' ? process.getuid() : undefined, isAdmin: config.isRoot, userModeRoot: config.userModeRoot },
-    verb,
-  );
+  return installTarget({ isAdmin: config.isRoot, userModeRoot: config.userModeRoot }, verb);
 }
 
 /** ERR_OUT_OF_SPACE unless `dir`'s filesystem has `needed` bytes free for us. */
