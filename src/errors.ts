@@ -32,6 +32,10 @@ export const ERROR_TABLE = {
   CONFIG_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named key in wapt-get.ini' },
   CONTROL_PARSE: { exit: EXIT.USAGE, remedy: 'fix the named line of WAPT/control' },
   CONTROL_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named field of WAPT/control' },
+  CONTROL_UNSAFE: {
+    exit: EXIT.VERIFY,
+    remedy: 'the control holds a line break WAPT would split on, or a package name that is a path: do not install it; rebuild it with a clean control',
+  },
   VERSION_INVALID: { exit: EXIT.USAGE, remedy: 'versions look like 1.2.3-4 (SOFT[-PACKAGING], packaging an integer)' },
   REQUIREMENT_INVALID: { exit: EXIT.USAGE, remedy: 'requirements look like name, name(>=1.2) or name=1.2-3' },
   IO_ERROR: { exit: EXIT.FAILURE, remedy: 'check the path and its permissions' },
@@ -42,6 +46,10 @@ export const ERROR_TABLE = {
   ZIP_UNSAFE_PATH: { exit: EXIT.VERIFY, remedy: 'the package holds a path outside its root; do not install it' },
   ZIP_SYMLINK: { exit: EXIT.VERIFY, remedy: 'packages may not contain symbolic links' },
   ZIP_DUPLICATE_ENTRY: { exit: EXIT.VERIFY, remedy: 'the package names one member twice; rebuild it' },
+  ZIP_NONPORTABLE_NAME: {
+    exit: EXIT.VERIFY,
+    remedy: 'a member name is a different file on Windows (trailing dot or space, CON/NUL/COM1…, < > : " | ? *); rename it and rebuild',
+  },
   ZIP_BOMB: { exit: EXIT.VERIFY, remedy: 'a member expands beyond its declared size or the allowed ratio; do not install it' },
   MANIFEST_INVALID: { exit: EXIT.VERIFY, remedy: 'WAPT/manifest.sha256 is missing or malformed; re-sign the package' },
   MANIFEST_MISMATCH: { exit: EXIT.VERIFY, remedy: 'the package content differs from its signed manifest; it was altered' },
@@ -53,6 +61,10 @@ export const ERROR_TABLE = {
   CERT_NOT_YET_VALID: { exit: EXIT.VERIFY, remedy: 'check the clock, or wait until the certificate becomes valid' },
   CERT_REVOKED: { exit: EXIT.VERIFY, remedy: 'the signer certificate is revoked by a CRL in the trusted directory' },
   CODESIGNING_REQUIRED: { exit: EXIT.VERIFY, remedy: 'packages with setup code must be signed with a code-signing certificate (create-keycert --codesigning)' },
+  CERT_CONSTRAINT: {
+    exit: EXIT.VERIFY,
+    remedy: 'a CA in the chain may not issue this certificate (pathLenConstraint or extendedKeyUsage): issue the signer from a CA allowed to',
+  },
   CERT_INVALID: { exit: EXIT.VERIFY, remedy: 'the certificate could not be parsed; check the PEM file' },
   SETUP_PY_UNSUPPORTED: { exit: EXIT.INSTALL_FAILED, remedy: 'this package carries setup.py (Python); port it to setup.mjs to install it with wapt-get' },
 
@@ -65,9 +77,34 @@ export const ERROR_TABLE = {
   // repository index
   INDEX_INVALID: { exit: EXIT.VERIFY, remedy: 'the Packages index is not a valid zip/text; run scanpackages again on the server' },
   INDEX_EXPIRED: { exit: EXIT.VERIFY, remedy: 'the repository index expired: the publisher must run scanpackages again (or the mirror is stale)' },
+  HOST_PACKAGE_MISMATCH: {
+    exit: EXIT.VERIFY,
+    remedy: 'the host repository served a package not named after this host (host_uuid or FQDN); it was refused, fix the host repository',
+  },
+  HOST_PACKAGE_ROLLBACK: {
+    exit: EXIT.VERIFY,
+    remedy: 'the host repository served an older host package than one already accepted: possible replay; publish a newer one',
+  },
   INDEX_ROLLBACK: { exit: EXIT.VERIFY, remedy: 'the server offered an older index than one already seen: possible replay; check the mirror' },
   INDEX_DIGEST_MISMATCH: { exit: EXIT.VERIFY, remedy: 'the Packages member does not match the signed index statement; it was altered' },
   INDEX_UNSIGNED: { exit: EXIT.VERIFY, remedy: 'this repository once served a signed index; set allow_unsigned_index=1 only if you accept that risk' },
+  INDEX_WRONG_REPOSITORY: {
+    exit: EXIT.VERIFY,
+    remedy: 'the index names another repository (e.g. DEV served for PROD): fix the URL or the mirror, or set repository_id for this repository',
+  },
+  INDEX_VERSION_AHEAD: {
+    exit: EXIT.VERIFY,
+    remedy: 'the index version or signing time is more than a day ahead: the publisher must re-sign it with a correct clock',
+  },
+  INDEX_VERSION_REUSED: { exit: EXIT.VERIFY, remedy: 'the server offered another index under a version already seen: possible equivocation; check the mirror' },
+  SIGNER_NOT_ALLOWED: {
+    exit: EXIT.VERIFY,
+    remedy: 'sign with a certificate this role allows (docs/index-statement.md): code-signing, or one pinned as index_signer / index_freshness_signer',
+  },
+  SCAN_PREVIOUS_UNVERIFIED: {
+    exit: EXIT.VERIFY,
+    remedy: 'the existing Packages statement does not verify with an allowed key: check who wrote it, then run scanpackages --reset-version',
+  },
   ERR_BAD_DIGEST: { exit: EXIT.VERIFY, remedy: 'the downloaded file does not match the index digest; it was deleted, try again' },
 
   // network
@@ -84,9 +121,16 @@ export const ERROR_TABLE = {
   ERR_DOWNLOAD_PACK: { exit: EXIT.NETWORK, remedy: 'the package could not be downloaded; check the repository' },
 
   // local state
-  DB_CORRUPT: { exit: EXIT.DB, remedy: 'the local DB was moved aside; run `wapt-get update` to rebuild the index part' },
+  DB_CORRUPT: {
+    exit: EXIT.DB,
+    remedy: 'the damaged DB was kept beside it and installed packages rebuilt from dbdir/installed/; check `wapt-get list`, then `wapt-get update`',
+  },
   DB_ERROR: { exit: EXIT.DB, remedy: 'the local DB could not be written; check dbdir and free space' },
   LOCK_BUSY: { exit: EXIT.LOCK_BUSY, remedy: 'another wapt-get is running; wait for it or raise --lock-timeout' },
+  STATE_UNSAFE: {
+    exit: EXIT.DB,
+    remedy: 'the named local state path is a symlink or belongs to another user: move it aside, or set dbdir to a directory only root owns',
+  },
   PERMISSION_DENIED: { exit: EXIT.PERMISSION, remedy: 'run as root/administrator, or set user_mode_root in wapt-get.ini' },
 
   // resolution
@@ -98,32 +142,83 @@ export const ERROR_TABLE = {
   NOT_INSTALLED: { exit: EXIT.UNRESOLVABLE, remedy: 'see `wapt-get list` for what is installed' },
   CLIENT_TOO_OLD: { exit: EXIT.UNRESOLVABLE, remedy: 'the package needs a newer wapt-get (min_wapt_version)' },
 
+  // signed actions (F3A): refused by the agent, reported back to the server
+  ACTION_INVALID: { exit: EXIT.USAGE, remedy: 'sign the action again with `wapt-get action sign` (see `wapt-get help action`)' },
+  ACTION_BAD_SIGNATURE: { exit: EXIT.VERIFY, remedy: 'the action was altered or signed badly; sign it again with `wapt-get action sign`' },
+  ACTION_SIGNER_UNTRUSTED: { exit: EXIT.VERIFY, remedy: "put the admin's CA (or certificate) in action_signers_dir of wapt-get.ini" },
+  ACTION_WRONG_HOST: { exit: EXIT.VERIFY, remedy: 'the action names another host UUID; sign one for this host (--host)' },
+  ACTION_NOT_YET_VALID: { exit: EXIT.VERIFY, remedy: "check this host's clock and the admin's (signed_at is ahead)" },
+  ACTION_EXPIRED: { exit: EXIT.VERIFY, remedy: 'sign the action again, with a longer --window for agents that only run from cron' },
+  ACTION_REPLAYED: { exit: EXIT.VERIFY, remedy: 'this action id already ran here; sign a new action to run it again' },
+
   // install transaction (OCS-style field codes)
   ERR_UNZIP: { exit: EXIT.INSTALL_FAILED, remedy: 'the package could not be extracted; see the log' },
   ERR_OUT_OF_SPACE: { exit: EXIT.INSTALL_FAILED, remedy: 'free disk space and run again' },
   ERR_EXIT_CODE: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook failed; see its output with `wapt-get show NAME`' },
   ERR_HOOK_FAILED: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook threw; see its output with `wapt-get show NAME`' },
   ERR_TIMEOUT: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook ran past its timeout and was killed; raise install_timeout or fix the hook' },
+  ERR_INTERRUPTED: {
+    exit: EXIT.INSTALL_FAILED,
+    remedy: 'a killed run left it half done; `wapt-get upgrade` finishes it (a removal is run again, never turned into an install)',
+  },
   ERR_ALREADY_SETUP: { exit: EXIT.INSTALL_FAILED, remedy: 'the package is already installed at this version; use --force to reinstall' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
 
+/**
+ * "Worst" when several errors end one run (a plan, an update of several repositories):
+ * earlier in this list wins. Tampering first, so a cron script watching for 3 always sees
+ * it; then broken local state and rights; then the package's own failure before the
+ * network and resolution failures that often follow from it.
+ */
+export const EXIT_SEVERITY: readonly ExitCode[] = [
+  EXIT.VERIFY,
+  EXIT.DB,
+  EXIT.PERMISSION,
+  EXIT.KEY,
+  EXIT.INSTALL_FAILED,
+  EXIT.NETWORK,
+  EXIT.UNRESOLVABLE,
+  EXIT.LOCK_BUSY,
+  EXIT.USAGE,
+  EXIT.FAILURE,
+];
+
+/** The exit code of one stored or reported error code (unknown codes: FAILURE). */
+export function exitOfCode(code: string): ExitCode {
+  return code in ERROR_TABLE ? ERROR_TABLE[code as ErrorCode].exit : EXIT.FAILURE;
+}
+
+/** The exit code of a run that ended with these error codes: the worst one's (EXIT_SEVERITY), 0 for none. */
+export function worstExit(codes: Iterable<string>): ExitCode {
+  let worst: ExitCode = EXIT.OK;
+  for (const c of codes) {
+    const e = exitOfCode(c);
+    if (worst === EXIT.OK || EXIT_SEVERITY.indexOf(e) < EXIT_SEVERITY.indexOf(worst)) worst = e;
+  }
+  return worst;
+}
+
 export interface WaptErrorOptions {
   cause?: unknown;
   /** Machine-readable facts for --json output (file, field, line, expected…). */
   detail?: Record<string, unknown>;
+  /** A next step more precise than the code's remedy (e.g. the verb whose --help to read). */
+  hint?: string;
 }
 
 export class WaptError extends Error {
   readonly code: ErrorCode;
   readonly detail: Record<string, unknown>;
+  private readonly specificHint: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: WaptErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'WaptError';
     this.code = code;
     this.detail = options.detail ?? {};
+    this.specificHint = options.hint;
   }
 
   get exitCode(): ExitCode {
@@ -132,6 +227,11 @@ export class WaptError extends Error {
 
   get remedy(): string {
     return ERROR_TABLE[this.code].remedy;
+  }
+
+  /** The hint line the CLI prints: the specific one when given, else the code's remedy. */
+  get hint(): string {
+    return this.specificHint ?? this.remedy;
   }
 }
 

@@ -13,7 +13,7 @@ export {
   type SignedClaim,
   type ClaimSigner,
   type ReportType,
-} from './claims.js';
+} from '../protocol/index.js';
 export { AgentRuntime, type AgentLog, type RuntimeOptions } from './runtime.js';
 export { hostEnvironment, hostOs, type EnvironmentOverrides } from './environment.js';
 export { availableCandidates, candidatesFor, priorityFromRepos, toCandidate, toCandidates, toInstalledPkg, type PriorityOf } from './candidates.js';

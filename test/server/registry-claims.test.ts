@@ -6,7 +6,7 @@ import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimSignedBlob, parseSignatureDate, pythonUtcIso, signClaim, signReport, REPORT_ATTRIBUTES, type SignedClaim } from '../../src/agent/claims.js';
+import { claimSignedBlob, parseSignatureDate, pythonUtcIso, signClaim, signReport, REPORT_ATTRIBUTES, type SignedClaim } from '../../src/protocol/index.js';
 import { certificateToPem, generateRsaKeyPair, issueCertificate } from '../../src/crypto/index.js';
 import { ApiError, verifyClaim } from '../../src/server/registry/index.js';
 

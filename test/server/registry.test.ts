@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signReport, signClaim, type SignedClaim } from '../../src/agent/claims.js';
+import { signReport, signClaim, type SignedClaim } from '../../src/protocol/index.js';
 import { certificateToPem, generateRsaKeyPair, issueCertificate } from '../../src/crypto/index.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { ensureSelfSignedTls } from '../../src/server/tls-selfsigned.js';

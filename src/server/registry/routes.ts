@@ -8,7 +8,7 @@
 // signature_date must lie within the clock-skew window (source notes §10).
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REPORT_ATTRIBUTES, type SignedClaim } from '../../agent/index.js';
+import { REPORT_ATTRIBUTES, type SignedClaim } from '../../protocol/index.js';
 import { fingerprintSha256, parseCertificates, certificateToPem } from '../../crypto/index.js';
 import { DASHBOARD_CSP, renderDashboard } from '../dashboard.js';
 import { ApiError, DEFAULT_MAX_BODY, isPlainObject, malformed, readJsonBody, sendError, sendJson } from './http.js';

@@ -3,7 +3,7 @@
 // forgets a host by deleting its file — no restart needed.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import type { SignedClaim } from '../../agent/index.js';
+import type { SignedClaim } from '../../protocol/index.js';
 import { atomicWriteFile } from '../../atomic-file.js';
 
 export interface HostRecord {

@@ -3,7 +3,7 @@
 // nothing unsigned may ride along, and the age window is checked both ways. The
 // replay check (sequence) needs the store and lives in routes.ts. Pure.
 import type { X509Certificate } from 'node:crypto';
-import { CLAIM_SIGNATURE_ATTRIBUTES, claimSignedBlob, parseSignatureDate, type SignedClaim } from '../../agent/index.js';
+import { CLAIM_SIGNATURE_ATTRIBUTES, claimSignedBlob, parseSignatureDate, type SignedClaim } from '../../protocol/index.js';
 import { decodeBase64Loose, fingerprintSha256, parseCertificates, verifySha256 } from '../../crypto/index.js';
 import { ApiError, isPlainObject, malformed } from './http.js';
 

@@ -10,7 +10,8 @@ export const CLAIM_SIGNATURE_ATTRIBUTES = ['signed_attributes', 'signer', 'signa
 
 /** Our addition: both report kinds carry these, so the server can refuse replays and cross-use. */
 export const REPORT_ATTRIBUTES = ['host_uuid', 'sequence', 'report_type'] as const;
-export type ReportType = 'inventory' | 'status';
+/** `poll`: the agent's signed long-poll for actions (carries no state). */
+export type ReportType = 'inventory' | 'status' | 'poll';
 
 export interface SignedClaim {
   [attribute: string]: unknown;
