@@ -28,7 +28,7 @@ interface CodeInfo {
 
 export const ERROR_TABLE = {
   // usage and malformed input
-  USAGE: { exit: EXIT.USAGE, remedy: 'see `wapt-get help <command>`' },
+  USAGE: { exit: EXIT.USAGE, remedy: '`wapt-get --help` lists every verb; `wapt-get install --help` (any verb) shows its options' },
   CONFIG_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named key in wapt-get.ini' },
   CONTROL_PARSE: { exit: EXIT.USAGE, remedy: 'fix the named line of WAPT/control' },
   CONTROL_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named field of WAPT/control' },

@@ -5,7 +5,10 @@ export interface OutputOptions {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
+  /** Colour on stdout (results). */
   color: boolean;
+  /** Colour on stderr (progress, warnings, errors); default: same as color. */
+  errColor?: boolean;
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
   stderr?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -14,7 +17,10 @@ export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
+  /** Colours for result lines (stdout), decided from stdout. */
   readonly c: ChalkInstance;
+  /** Colours for diagnostics (stderr), decided from stderr. */
+  readonly ce: ChalkInstance;
   readonly isTTY: boolean;
   private readonly stdout: NodeJS.WritableStream;
   private readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -27,6 +33,7 @@ export class Output {
     this.stderr = opts.stderr ?? process.stderr;
     this.isTTY = Boolean(this.stderr.isTTY);
     this.c = new Chalk({ level: opts.color ? 1 : 0 });
+    this.ce = new Chalk({ level: (opts.errColor ?? opts.color) ? 1 : 0 });
   }
 
   /** The command's result: JSON object in --json mode, human lines otherwise. */
@@ -46,16 +53,16 @@ export class Output {
   }
 
   debug(msg: string): void {
-    if (this.verbose) this.stderr.write(this.c.dim(msg) + '\n');
+    if (this.verbose) this.stderr.write(this.ce.dim(msg) + '\n');
   }
 
   /** Warnings always reach stderr, even with --json (stdout stays machine-readable). */
   warn(msg: string): void {
-    this.stderr.write(this.c.yellow('warning: ') + msg + '\n');
+    this.stderr.write(this.ce.yellow('warning: ') + msg + '\n');
   }
 
   error(msg: string): void {
-    this.stderr.write(this.c.red('error: ') + msg + '\n');
+    this.stderr.write(this.ce.red('error: ') + msg + '\n');
   }
 
   /** Raw write to stderr for progress bars (only call when isTTY). */
@@ -64,9 +71,11 @@ export class Output {
   }
 }
 
+/** Decided for ONE stream: `show x > file` from a terminal writes no escape codes into the file. */
 export function colorEnabled(env: NodeJS.ProcessEnv, stream: { isTTY?: boolean }, flag: boolean | undefined): boolean {
   if (flag === false) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
   return Boolean(stream.isTTY);
 }

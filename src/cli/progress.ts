@@ -44,11 +44,11 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
     log: { info: (m) => out.info(m), warn: (m) => out.warn(m), debug: (m) => out.debug(m) },
     step(i: number, n: number, s: PlanStep) {
       const ver = s.action === 'remove' ? s.fromVersion : s.toVersion;
-      out.info(`${out.c.bold(`[${i}/${n}]`)} ${word ?? ACTION_WORD[s.action] ?? s.action} ${s.package} ${ver ?? ''} …`);
+      out.info(`${out.ce.bold(`[${i}/${n}]`)} ${word ?? ACTION_WORD[s.action] ?? s.action} ${s.package} ${ver ?? ''} …`);
     },
     result(r: StepResult) {
-      if (r.status === 'ERROR') out.info(`  ${out.c.red('ERROR')} [${r.error_code}] ${r.message ?? ''}`);
-      else out.info(`  ${out.c.green(r.status)}`);
+      if (r.status === 'ERROR') out.info(`  ${out.ce.red('ERROR')} [${r.error_code}] ${r.message ?? ''}`);
+      else out.info(`  ${out.ce.green(r.status)}`);
     },
     output(chunk: string) {
       // live hook output only on a terminal; it is stored in the DB (install_output) anyway
