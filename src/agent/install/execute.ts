@@ -41,6 +41,7 @@ export async function executePlan(plan: Plan, deps: ExecuteDeps): Promise<StepRe
     if (r.status === 'ERROR') failed.add(step.package);
     results.push(r);
     deps.onResult?.(r);
+    if (r.error_code === 'DB_ERROR') break; // nothing more could be recorded: stop before any other package runs
   }
   return results;
 }

@@ -14,6 +14,7 @@ import { assertRunnable, runHook, setupKind } from '../hooks/runner.js';
 import type { PlanStep } from '../resolver/index.js';
 import { HOOK_PGID_FILE, TEMP_PREFIX } from './recover.js';
 import { assertFreeSpace } from './rights.js';
+import { reserveDbSpace, type DbReserve } from './db-reserve.js';
 
 export interface TransactionDeps {
   db: WaptDb;
@@ -62,7 +63,14 @@ function controlColumns(v: VerifiedPackage, file: string, repo: string | null): 
 }
 
 /** Records a failure of `step` (before or during install) so the next upgrade retries it. */
-export async function recordFailure(db: WaptDb, step: PlanStep, user: string, err: unknown, extra: Partial<InstalledInput> = {}): Promise<StepResult> {
+export async function recordFailure(
+  db: WaptDb,
+  step: PlanStep,
+  user: string,
+  err: unknown,
+  extra: Partial<InstalledInput> = {},
+  persist: () => Promise<void> = () => db.persist(),
+): Promise<StepResult> {
   const e = asWaptError(err);
   const version = step.toVersion ?? step.fromVersion ?? '0';
   const prev = db.installed.get(step.package);
@@ -81,7 +89,7 @@ export async function recordFailure(db: WaptDb, step: PlanStep, user: string, er
     });
     db.log.append('error', `${step.action} ${step.package} ${version} failed: [${e.code}] ${e.message}`, step.package);
   });
-  await db.persist();
+  await persist();
   return { package: step.package, version, action: step.action, status: 'ERROR', error_code: e.code, message: e.message };
 }
 
@@ -94,6 +102,9 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
   const fromControl = controlColumns(verified, file, step.candidate?.repo ?? null);
   let tmp: string | undefined;
   let setupCode: string | null = null;
+  let reserve: DbReserve | undefined;
+  // before: nothing ran; running: package code may have run; recording: the hook finished
+  let phase: 'before' | 'running' | 'recording' = 'before';
   try {
     // the pid in the name lets the next run sweep what a killed run left (recover.ts)
     tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
@@ -106,9 +117,12 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
     } finally {
       zip.close();
     }
-    const kind = await setupKind(pkgDir);
-    if (kind === 'mjs') setupCode = await readFile(path.join(pkgDir, 'setup.mjs'), 'utf8');
+    // W-D5: the file verify counted as code, found by the same member identity (SETUP.MJS too)
+    const { kind, path: setupPath } = await findSetup(pkgDir);
+    if (kind === 'mjs') setupCode = await readFile(setupPath!, 'utf8');
     const persistent = prev && prev.uninstall_data && typeof prev.uninstall_data === 'object' ? (prev.uninstall_data as Record<string, unknown>) : {};
+    // Room for the write that records the outcome, even if the hook fills the disk (DB_ERROR if none).
+    reserve = await reserveDbSpace(db);
     // Durable before any package code runs: a crash from here on leaves RUNNING + our pid.
     db.transaction(() => {
       db.installed.upsert({
@@ -128,6 +142,7 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
       db.log.append('info', `${step.action} ${name} ${version} started (pid ${process.pid})`, name);
     });
     await db.persist();
+    phase = 'running';
     assertRunnable(kind, name); // W-D5/X1: setup.py is never run → SETUP_PY_UNSUPPORTED
     let output = '';
     let uninstall: unknown = prev?.uninstall_data ?? null;
@@ -168,18 +183,46 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
       });
       db.log.append('info', `${step.action} ${name} ${version} OK`, name);
     });
-    await db.persist();
+    phase = 'recording';
+    await reserve.persist();
     return { package: name, version, action: step.action, status: 'OK' };
   } catch (err) {
     const e = asWaptError(err);
+    const failed = (message: string, code = e.code): StepResult => ({
+      package: name,
+      version,
+      action: step.action,
+      status: 'ERROR',
+      error_code: code,
+      message,
+    });
+    if (e.code === 'DB_ERROR' && phase === 'before') {
+      // Nothing ran and the disk still holds the previous state: so must memory.
+      db.transaction(() => (prev ? db.installed.upsert(prev) : db.installed.remove(name)));
+      return failed(`${e.message}; ${name} was not installed (no package code ran)`);
+    }
+    if (e.code === 'DB_ERROR' && phase === 'recording') {
+      return failed(
+        `${e.message}; the install hook of ${name} finished but could not be recorded: the DB still says RUNNING (the next run marks it interrupted)`,
+      );
+    }
     // what a failing hook remember()ed is what its uninstall needs
     const persistent = e.detail.persistent;
-    return recordFailure(db, { ...step, toVersion: version }, deps.user, e, {
+    const extra = {
       ...fromControl,
       ...(setupCode !== null ? { setup_code: setupCode } : {}),
       ...(persistent && typeof persistent === 'object' ? { uninstall_data: persistent } : {}),
-    });
+    };
+    try {
+      // awaited here, not returned: a rejection must not wait unhandled while `finally` runs
+      return await recordFailure(db, { ...step, toVersion: version }, deps.user, e, extra, reserve ? () => reserve!.persist() : undefined);
+    } catch (recordErr) {
+      const r = asWaptError(recordErr);
+      const still = phase === 'before' ? 'nothing ran' : 'the DB still says RUNNING (the next run marks it interrupted)';
+      return failed(`${r.message}; ${name} failed with [${e.code}] ${e.message}, which could not be recorded: ${still}`, r.code);
+    }
   } finally {
+    await reserve?.release();
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
 }
