@@ -117,9 +117,8 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
     } finally {
       zip.close();
     }
-    // W-D5: the file verify counted as code, found by the same member identity (SETUP.MJS too)
-    const { kind, path: setupPath } = await findSetup(pkgDir);
-    if (kind === 'mjs') setupCode = await readFile(setupPath!, 'utf8');
+    const kind = await setupKind(pkgDir);
+    if (kind === 'mjs') setupCode = await readFile(path.join(pkgDir, 'setup.mjs'), 'utf8');
     const persistent = prev && prev.uninstall_data && typeof prev.uninstall_data === 'object' ? (prev.uninstall_data as Record<string, unknown>) : {};
     // Room for the write that records the outcome, even if the hook fills the disk (DB_ERROR if none).
     reserve = await reserveDbSpace(db);
