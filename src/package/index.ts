@@ -7,7 +7,7 @@ export { packageFilename } from './filename.js';
 export { pyJsonStringify, signedAttributesJson, manifestJson } from './pyjson.js';
 export { signControl, verifyControlSignature, findControlSigner, signedAttributeNames, SIGNED_ATTRIBUTES, type VerifiedControl } from './control-signature.js';
 export * from './manifest.js';
-export { checkMemberName } from './zip-names.js';
+export { checkMemberName, checkPortableMemberName, foldMemberName } from './zip-names.js';
 export { openSmallZip, type SmallZip } from './zip-small.js';
 export { PackageZip, readZipMemberOnce, type ZipMember, type ZipLimits } from './zip-reader.js';
 export { extractPackage, type ExtractOptions } from './zip-extract.js';

@@ -1,5 +1,6 @@
 // WAPT/manifest.sha256 (W-D1) and the members it leaves out (W-A2).
 import { WaptError } from '../errors.js';
+import { foldMemberName } from './zip-names.js';
 
 export const CONTROL_MEMBER = 'WAPT/control';
 export const CERTIFICATE_MEMBER = 'WAPT/certificate.crt';
@@ -15,12 +16,16 @@ export const SETUP_MEMBERS = ['setup.py', 'setup.mjs'] as const;
 export type SetupKind = 'mjs' | 'py' | 'none';
 
 export function setupKindOf(memberNames: Iterable<string>): SetupKind {
-  const names = new Set(memberNames);
+  const names = new Set([...memberNames].map(foldMemberName));
   if (names.has('setup.mjs')) return 'mjs';
   if (names.has('setup.py')) return 'py';
   return 'none';
 }
 
+/**
+ * W-D5/X1 by member identity (foldMemberName), not exact spelling: `SETUP.MJS` is
+ * `setup.mjs` on Windows and macOS, so it is code too (and the hook finder runs it).
+ */
 /** W-D1: parse the manifest into path → sha256; malformed or repeated paths reject the package. */
 export function parseManifest(bytes: Buffer, source: string): Map<string, string> {
   let data: unknown;

@@ -18,6 +18,7 @@ import {
   type SetupKind,
 } from './manifest.js';
 import { PackageZip, type ZipLimits } from './zip-reader.js';
+import { checkPortableMemberName } from './zip-names.js';
 
 const SMALL_MEMBER_MAX = 16 * 1024 * 1024;
 
@@ -97,6 +98,8 @@ export async function verifyPackage(path: string, opts: VerifyOptions): Promise<
     }
     const setupKind = setupKindOf(zip.members.map((m) => m.name));
     checkCodeSigningRule(setupKind, signer, source);
+    // W-A1: after the code-signing rule, so a deployer-signed `setup.mjs.` says CODESIGNING_REQUIRED.
+    for (const m of zip.members) checkPortableMemberName(m.name);
     // W-D3: one streaming pass over every member.
     const actual = await zip.hashAllMembers();
     assertManifestMatches(parts.manifest, actual, source);

@@ -35,16 +35,45 @@ export function checkMemberName(name: string): void {
 }
 
 /**
- * The key under which two names land on the same file on a case-insensitive,
- * normalising file system (NTFS, APFS): Unicode NFC, lowercase, and trailing
- * dots/spaces dropped per segment (Windows ignores them).
+ * A member's identity: the key under which two names land on the same file on a
+ * case-insensitive, normalising file system (NTFS, APFS). Unicode NFC, case folded
+ * (upper then lower, so `ſ` and `K` fold as NTFS's upcase table does), and trailing
+ * dots/spaces dropped per segment (Windows ignores them). The code-signing rule
+ * (W-D5), the duplicate check and the hook finder all compare names through this.
  */
 export function foldMemberName(name: string): string {
   const body = name.endsWith('/') ? name.slice(0, -1) : name;
   return body
     .normalize('NFC')
+    .toUpperCase()
     .toLowerCase()
     .split('/')
     .map((s) => s.replace(/[. ]+$/, ''))
     .join('/');
+}
+
+/** Device names Windows reserves in every directory, with or without an extension (`nul.txt`). */
+const WINDOWS_RESERVED = /^(?:con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)(?:\.|$)/;
+
+/**
+ * W-A1 portability: throws ZIP_NONPORTABLE_NAME for a name that means a different
+ * file (or none) on Windows than on Linux: a segment ending in a dot or a space
+ * (Windows drops them: `setup.mjs.` is `setup.mjs`), a reserved device name
+ * (CON, NUL, COM1, LPT1… also as `nul.txt`), or a character Windows refuses in
+ * file names (`< > : " | ? *`). Called by verify after the code-signing rule, so a
+ * deployer-signed `setup.mjs.` is refused as CODESIGNING_REQUIRED first.
+ */
+export function checkPortableMemberName(name: string): void {
+  const body = name.endsWith('/') ? name.slice(0, -1) : name;
+  for (const segment of body.split('/')) {
+    let why: string | undefined;
+    if (/[. ]$/.test(segment)) why = 'a segment ends with a dot or a space (Windows drops them)';
+    else if (/[<>:"|?*]/.test(segment)) why = 'a character Windows refuses in file names (< > : " | ? *)';
+    else if (WINDOWS_RESERVED.test(segment.replace(/ +(?=\.|$)/, '').toLowerCase())) why = `${segment} is a reserved device name on Windows`;
+    if (why) {
+      throw new WaptError('ZIP_NONPORTABLE_NAME', `member name ${JSON.stringify(name)} is not portable: ${why}`, {
+        detail: { member: name, reason: why },
+      });
+    }
+  }
 }

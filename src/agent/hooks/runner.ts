@@ -12,7 +12,7 @@ import { childEntry } from './child-entry.js';
 import type { ChildMessage, HookJob, HookReply } from './protocol.js';
 import { Tail } from './tail.js';
 
-export { assertRunnable, setupKind, type SetupKind } from './setup-kind.js';
+export { assertRunnable, findSetup, setupKind, type SetupKind } from './setup-kind.js';
 
 export interface RunHookOptions {
   /** Absolute path of the package's setup.mjs. */

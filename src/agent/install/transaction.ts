@@ -10,7 +10,7 @@ import path from 'node:path';
 import { asWaptError } from '../../errors.js';
 import { PackageZip, extractPackage, field, type VerifiedPackage } from '../../package/index.js';
 import type { InstalledInput, WaptDb } from '../db/index.js';
-import { assertRunnable, runHook, setupKind } from '../hooks/runner.js';
+import { assertRunnable, findSetup, runHook } from '../hooks/runner.js';
 import type { PlanStep } from '../resolver/index.js';
 import { HOOK_PGID_FILE, TEMP_PREFIX } from './recover.js';
 import { assertFreeSpace } from './rights.js';
@@ -117,8 +117,9 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
     } finally {
       zip.close();
     }
-    const kind = await setupKind(pkgDir);
-    if (kind === 'mjs') setupCode = await readFile(path.join(pkgDir, 'setup.mjs'), 'utf8');
+    // W-D5: the file verify counted as code, found by the same member identity (SETUP.MJS too)
+    const { kind, path: setupPath } = await findSetup(pkgDir);
+    if (kind === 'mjs') setupCode = await readFile(setupPath!, 'utf8');
     const persistent = prev && prev.uninstall_data && typeof prev.uninstall_data === 'object' ? (prev.uninstall_data as Record<string, unknown>) : {};
     // Room for the write that records the outcome, even if the hook fills the disk (DB_ERROR if none).
     reserve = await reserveDbSpace(db);
@@ -147,7 +148,7 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
     let uninstall: unknown = prev?.uninstall_data ?? null;
     if (kind === 'mjs') {
       const outcome = await runHook({
-        setupPath: path.join(pkgDir, 'setup.mjs'),
+        setupPath: setupPath!,
         hook: 'install',
         ctx: {
           package: name,
