@@ -12,6 +12,7 @@ import type { AgentLog } from '../runtime.js';
 import { fetchIndex, type IndexSource } from './source.js';
 import { verifyIndex, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
 
+import { revertRepoToDisk } from './revert.js';
 /** What update needs of the runtime (AgentRuntime fits). */
 export interface UpdateDeps {
   db: WaptDb;
@@ -79,7 +80,12 @@ export async function storeIndex(
       rejected_count: verified.rejected.length,
     });
   });
-  await deps.db.persist();
+  try {
+    await deps.db.persist();
+  } catch (err) {
+    await revertRepoToDisk(deps.db, target, previous).catch(() => undefined); // memory says what the disk says
+    throw err;
+  }
   // W-F3: rejected entries are reported in the result (WAPT drops them silently).
   if (verified.rejected.length > 0) deps.log.debug(`${target.name}: ${verified.rejected.length} entries rejected`);
   return {
