@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/agent/config.js';
 import { installTarget } from '../../src/agent/install/rights.js';
 import { decideAdmin, defaultPaths, isAdmin, privateAclArgs, restrictToAdmins, sidsIn, type ProbeResult } from '../../src/agent/platform.js';
-import { isWaptError, WaptError } from '../../src/errors.js';
+import { isWaptError, type WaptError } from '../../src/errors.js';
 import { describeWindows } from './windows-only.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');

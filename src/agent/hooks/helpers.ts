@@ -8,6 +8,8 @@ import path from 'node:path';
 import type { HookContext, Helpers, RunOptions, RunResult } from './api.js';
 import { confine, relPosix } from './paths.js';
 import { Tail } from './tail.js';
+import { createWindowsHelpers } from './windows/index.js';
+import { downloadInto } from './download.js';
 
 const RUN_CAPTURE = 1 << 20;
 const STDERR_TAIL = 2000;
@@ -27,13 +29,23 @@ export function which(cmd: string, envPath = process.env.PATH ?? ''): string | u
   return undefined;
 }
 
-export function runCommand(cmd: string, args: string[], opts: RunOptions & { cwd: string }): Promise<RunResult> {
+/** Internal to the helpers: Windows command lines passed as already-quoted words; any exit code resolves. */
+interface RunInternals {
+  cwd: string;
+  windowsVerbatim?: boolean;
+  anyExitCode?: boolean;
+}
+
+export function runCommand(cmd: string, args: string[], opts: RunOptions & RunInternals): Promise<RunResult> {
   const accept = opts.accept ?? [0];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      // Verbatim: Node adds no quotes, so the program name (argv0) is quoted here.
+      ...(opts.windowsVerbatim ? { windowsVerbatimArguments: true, argv0: `"${cmd}"` } : {}),
     });
     const out = new Tail(RUN_CAPTURE);
     const err = new Tail(RUN_CAPTURE);
@@ -65,7 +77,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions & { cwd
       const tail = stderr.trim().slice(-STDERR_TAIL);
       if (timedOut) return reject(new Error(`${cmd} timed out after ${opts.timeoutMs} ms`));
       if (code === null) return reject(new Error(`${cmd} was killed by ${signal}${tail ? `: ${tail}` : ''}`));
-      if (!accept.includes(code)) {
+      if (!opts.anyExitCode && !accept.includes(code)) {
         const e = new Error(`${cmd} exited with code ${code}${tail ? `: ${tail}` : ''}`) as Error & { exitCode?: number };
         e.exitCode = code;
         return reject(e);
@@ -97,13 +109,19 @@ export function createHelpers(ctx: HookContext): Helpers {
     throw new Error(`${what}: none of ${tools.join(', ')} is available on this system`);
   };
   const aptEnv = { DEBIAN_FRONTEND: 'noninteractive' };
+  const windows = createWindowsHelpers(ctx, {
+    run: (cmd, args, o = {}) => runCommand(cmd, args, { cwd: defaultCwd(), timeoutMs: o.timeoutMs, windowsVerbatim: o.verbatim, anyExitCode: true }),
+    log: (msg) => void process.stdout.write(`${msg}\n`),
+  });
 
   return {
+    ...windows,
     ctx,
     log: (msg) => void process.stdout.write(`${msg}\n`),
     warn: (msg) => void process.stderr.write(`warning: ${msg}\n`),
     run,
     targetPath,
+    download: (url, nameInPackage, opts) => downloadInto(ctx.packageDir, url, nameInPackage, opts),
     async copyTree(fromInPackage, toUnderTarget) {
       const src = inPackage(fromInPackage, 'copyTree');
       const dst = targetPath(toUnderTarget);

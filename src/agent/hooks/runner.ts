@@ -11,6 +11,7 @@ import type { AuditResult, HookContext, HookName } from './api.js';
 import { childEntry } from './child-entry.js';
 import type { ChildMessage, HookJob, HookReply } from './protocol.js';
 import { Tail } from './tail.js';
+import { killTreeWindows } from './windows/process-tree.js';
 
 export { assertRunnable, findSetup, setupKind, type SetupKind } from './setup-kind.js';
 
@@ -70,15 +71,28 @@ export function runHook(opts: RunHookOptions): Promise<HookOutcome> {
   const killGroup = (sig: NodeJS.Signals): void => {
     if (child.pid === undefined) return;
     try {
-      if (process.platform === 'win32') child.kill(sig);
+      // Windows has no process groups: taskkill /T /F ends the hook and every process below it.
+      if (process.platform === 'win32') killTreeWindows(child.pid);
       else process.kill(-child.pid, sig);
     } catch {
       /* ESRCH: the group is already gone */
     }
   };
-  // If wapt-get itself exits mid-hook, do not leave the hook running unsupervised.
+  // If wapt-get itself exits or is interrupted mid-hook (Ctrl-C, a service stop), do not
+  // leave the hook's tree running unsupervised; then let the signal take its usual course.
   const onParentExit = (): void => killGroup('SIGKILL');
+  const onParentSignal = (sig: NodeJS.Signals): void => {
+    unwatchParent();
+    killGroup('SIGKILL');
+    if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+  };
+  const parentSignals: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGBREAK'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const unwatchParent = (): void => {
+    process.removeListener('exit', onParentExit);
+    for (const s of parentSignals) process.removeListener(s, onParentSignal);
+  };
   process.on('exit', onParentExit);
+  for (const s of parentSignals) process.on(s, onParentSignal);
 
   return new Promise<HookOutcome>((resolve, reject) => {
     let reply: HookReply | undefined;
@@ -100,7 +114,7 @@ export function runHook(opts: RunHookOptions): Promise<HookOutcome> {
       clearTimeout(timer);
       clearTimeout(graceTimer);
       clearTimeout(drainTimer);
-      process.removeListener('exit', onParentExit);
+      unwatchParent();
       const text = output.toString();
       const base = { output: text, outputTruncated: output.truncated, hook, package: ctx.package };
       const code = exit?.code ?? null;
@@ -141,7 +155,7 @@ export function runHook(opts: RunHookOptions): Promise<HookOutcome> {
       if (child.pid !== undefined) return;
       settled = true;
       clearTimeout(timer);
-      process.removeListener('exit', onParentExit);
+      unwatchParent();
       reject(new WaptError('INTERNAL', `cannot start the hook process: ${e.message}`, { cause: e, detail: { output: '' } }));
     });
     child.on('exit', (code, signal) => {

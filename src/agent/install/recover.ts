@@ -1,10 +1,12 @@
 // Crash recovery: a run killed mid-install leaves its row RUNNING (or DOWNLOAD) with its
 // pid. The next run marks such rows ERROR (ERR_INTERRUPTED) so `upgrade` retries them;
 // rows owned by a live process are another run's business and are left alone.
+import { spawnSync } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isPidAlive } from '../lock.js';
+import { killTreeWindows, orphanTreeRoots, parseProcessList, processListCommand } from '../hooks/windows/process-tree.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 
 /** Stored in error_code of rows a killed run left behind (not a WaptError code: nothing throws it). */
@@ -55,6 +57,7 @@ export const HOOK_PGID_FILE = '.hook-pgid';
 async function killOrphanHook(dir: string): Promise<number | null> {
   const pgid = Number((await readFile(path.join(dir, HOOK_PGID_FILE), 'utf8').catch(() => '')).trim());
   if (!Number.isInteger(pgid) || pgid <= 1) return null;
+  if (process.platform === 'win32') return killOrphanTreeWindows(pgid);
   const stat = await readFile(`/proc/${pgid}/stat`, 'utf8').catch(() => null);
   const zombie = stat !== null && /\) Z /.test(stat);
   if (stat !== null && !zombie) {
@@ -67,6 +70,15 @@ async function killOrphanHook(dir: string): Promise<number | null> {
   } catch {
     return null; // ESRCH: the whole group is already gone
   }
+}
+
+/** Windows: no groups or /proc; the process list decides (orphanTreeRoots) and taskkill /T ends each tree. */
+function killOrphanTreeWindows(pid: number): number | null {
+  const list = spawnSync(processListCommand().cmd, processListCommand().args, { encoding: 'utf8', windowsHide: true, timeout: 60_000 });
+  if (list.status !== 0) return null;
+  const roots = orphanTreeRoots(parseProcessList(list.stdout), pid);
+  for (const root of roots) killTreeWindows(root);
+  return roots.length > 0 ? pid : null;
 }
 
 /** Removes temp dirs of runs that are gone (a kill -9 skips every `finally`) and their orphaned hooks. */
