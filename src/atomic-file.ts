@@ -40,7 +40,9 @@ export interface AtomicWriteOptions {
  */
 export async function atomicWriteFile(target: string, data: Uint8Array | string, opts: AtomicWriteOptions = {}): Promise<void> {
   const dir = path.dirname(target);
-  await fs.mkdir(dir, { recursive: true });
+  // A private file (no group/other bits) gets private parents when we create them.
+  const privateFile = opts.mode !== undefined && (opts.mode & 0o077) === 0;
+  await fs.mkdir(dir, { recursive: true, ...(privateFile ? { mode: 0o700 } : {}) });
   const mode =
     opts.mode ??
     (await fs.stat(target).then(
@@ -48,6 +50,8 @@ export async function atomicWriteFile(target: string, data: Uint8Array | string,
       () => opts.defaultMode ?? 0o644,
     ));
   const tmp = tempName(target);
+  // 'wx' is O_CREAT|O_EXCL: never opens an existing file or follows a planted symlink;
+  // the rename then replaces the target name itself, never what a link there points to.
   const fh = await fs.open(tmp, 'wx', mode);
   try {
     try {

@@ -1,10 +1,12 @@
 // The package cache (dbdir/cache): a file lands here only through a verified
 // download, and a file that fails any check is deleted before the error is raised,
 // so nothing unverified ever sits under a package's name (W-D3..W-D5, W-F3).
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { copyFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WaptError, asWaptError } from '../errors.js';
+import { ensurePrivateDir } from '../private-state.js';
 import type { TrustStore } from '../crypto/index.js';
 import type { HttpClient } from '../repo/index.js';
 import type { Candidate } from './resolver/types.js';
@@ -93,11 +95,13 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
       await rm(o.dest, { force: true });
     }
   }
-  await mkdir(join(o.dest, '..'), { recursive: true });
+  await ensurePrivateDir(join(o.dest, '..'), { onWarning: o.onWarning });
   let resumedFrom = 0;
   if (o.url.startsWith('file:')) {
     const tmp = `${o.dest}.part`;
-    await discardOnFailure([tmp], () => copyFile(fileURLToPath(o.url), tmp));
+    await rm(tmp, { force: true });
+    // COPYFILE_EXCL: a fresh file, never written through whatever sits at that name.
+    await discardOnFailure([tmp], () => copyFile(fileURLToPath(o.url), tmp, fsConstants.COPYFILE_EXCL));
     await discardOnFailure([tmp], () => checkDigests(tmp, file, o.expected));
     await rename(tmp, o.dest);
   } else {

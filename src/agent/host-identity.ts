@@ -8,6 +8,7 @@ import { randomBytes, type KeyObject, type X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { WaptError } from '../errors.js';
+import { ensurePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, tightenPrivateFile } from '../private-state.js';
 import {
   fingerprintSha256,
   generateRsaKeyPair,
@@ -52,6 +53,9 @@ async function exists(p: string): Promise<boolean> {
 async function load(dir: string, opts: HostIdentityOptions): Promise<HostIdentity> {
   const keyPath = join(dir, KEY_FILE);
   const certPath = join(dir, CERT_FILE);
+  // Whoever reads the key speaks for this host: 0700/0600, tightened with a warning if wider.
+  await ensurePrivateDir(dir, { onWarning: opts.onWarning });
+  await tightenPrivateFile(keyPath, { onWarning: opts.onWarning });
   const key = await loadPrivateKey(keyPath, undefined, { onWarning: opts.onWarning });
   let pem: Buffer;
   try {
@@ -95,12 +99,13 @@ export async function loadOrCreateHostIdentity(dbdir: string, opts: HostIdentity
     notBefore: new Date(now.getTime() - 5 * 60_000),
     notAfter: new Date(now.getTime() + VALID_DAYS * 86_400_000),
   });
-  await fs.mkdir(dbdir, { recursive: true });
+  await ensurePrivateDir(dbdir, { onWarning: opts.onWarning });
   const tmp = join(dbdir, `.${HOST_IDENTITY_DIR}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  await fs.mkdir(tmp, { mode: 0o700 });
+  await fs.mkdir(tmp, { mode: PRIVATE_DIR_MODE });
   try {
-    await fs.writeFile(join(tmp, KEY_FILE), privateKeyToEncryptedPem(pair.privateKey, ''), { mode: 0o600 });
-    await fs.writeFile(join(tmp, CERT_FILE), certificateToPem(cert), { mode: 0o644 });
+    // 'wx': fresh files in our fresh 0700 directory, never through a planted link.
+    await fs.writeFile(join(tmp, KEY_FILE), privateKeyToEncryptedPem(pair.privateKey, ''), { mode: PRIVATE_FILE_MODE, flag: 'wx' });
+    await fs.writeFile(join(tmp, CERT_FILE), certificateToPem(cert), { mode: 0o644, flag: 'wx' });
     try {
       await fs.rename(tmp, dir); // replaces an empty directory; fails on a non-empty one
     } catch (err) {
@@ -131,7 +136,7 @@ export async function nextSequence(identityDir: string, now: Date = new Date()):
   const next = Math.max(last + 1, now.getTime());
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await fs.writeFile(tmp, `${next}\n`, { mode: 0o600 });
+    await fs.writeFile(tmp, `${next}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });

@@ -104,7 +104,7 @@ function staleReason(seen: { holder?: LockHolder; ageMs: number }, staleAfterMs:
 }
 
 async function writeNew(file: string, holder: LockHolder, flag: 'wx' | 'w'): Promise<void> {
-  const fh = await fs.open(file, flag, 0o644);
+  const fh = await fs.open(file, flag, 0o600); // private state, like the DB beside it
   try {
     await fh.writeFile(JSON.stringify(holder) + '\n');
     await fh.sync();

@@ -2,7 +2,6 @@
 // change state), the local DB, the trust store and one HTTP client per repository.
 // Verbs open it once, do their work, and close it in `finally`.
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import { WaptError } from '../errors.js';
 import { TrustStore } from '../crypto/index.js';
 import { HttpClient, parseVerifyCert, proxyFromEnv, type HttpOptions } from '../repo/index.js';
@@ -10,6 +9,7 @@ import type { RepoConfig, WaptConfig } from './config.js';
 import { DB_FILENAME, openDb, type WaptDb } from './db/index.js';
 import { acquireLock, type Lock } from './lock.js';
 import { VERSION_STRING } from '../version.js';
+import { ensurePrivateDir } from '../private-state.js';
 
 /** Where diagnostics go (the CLI passes its Output). */
 export interface AgentLog {
@@ -41,7 +41,9 @@ export class AgentRuntime {
   ) {}
 
   static async open(config: WaptConfig, opts: RuntimeOptions): Promise<AgentRuntime> {
-    await mkdir(config.dbdir, { recursive: true });
+    // Private state: dbdir and the cache 0700, tightened with a warning when found wider.
+    await ensurePrivateDir(config.dbdir, { onWarning: (m) => opts.log.warn(m) });
+    await ensurePrivateDir(config.cacheDir, { onWarning: (m) => opts.log.warn(m) });
     let lock: Lock | null = null;
     if (opts.lock) {
       lock = await acquireLock(config.lockPath, {

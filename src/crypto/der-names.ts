@@ -3,7 +3,7 @@
 // the DER is read instead). Only the string types real certificates use are
 // decoded here; anything else returns undefined and the caller asks the library.
 
-interface Tlv {
+export interface Tlv {
   tag: number;
   /** First content byte. */
   start: number;
@@ -11,7 +11,7 @@ interface Tlv {
   end: number;
 }
 
-function tlv(der: Uint8Array, off: number, limit: number): Tlv {
+export function tlv(der: Uint8Array, off: number, limit: number): Tlv {
   if (off + 2 > limit) throw new Error('truncated DER');
   const tag = der[off]!;
   if ((tag & 0x1f) === 0x1f) throw new Error('multi-byte DER tags are not used in certificates');
@@ -29,7 +29,7 @@ function tlv(der: Uint8Array, off: number, limit: number): Tlv {
   return { tag, start, end: start + len };
 }
 
-function children(der: Uint8Array, parent: Tlv): Tlv[] {
+export function children(der: Uint8Array, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
   for (let off = parent.start; off < parent.end;) {
     const c = tlv(der, off, parent.end);

@@ -5,7 +5,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { WaptError } from '../errors.js';
-import { commonName, fingerprintSha256, isCa, issuerCommonName, parseCertificates, validityOf } from './certs.js';
+import { commonName, fingerprintSha256, isCa, isCodeSigning, issuerCommonName, OID_CODE_SIGNING, parseCertificates, validityOf } from './certs.js';
+import { pathLenConstraint } from './der-constraints.js';
 import { crlSignedBy, hasPemCrl, nameKey, normalizeSerial, parseCrls, type ParsedCrl } from './crl.js';
 import { publicKeyOf } from './signing.js';
 
@@ -20,6 +21,7 @@ export interface TrustStoreOptions {
 }
 
 const MAX_DEPTH = 8;
+const OID_ANY_EKU = '2.5.29.37.0';
 const CACHE_LIMIT = 10_000;
 
 type Cached = { chain: X509Certificate[] } | { error: WaptError };
@@ -96,8 +98,9 @@ export class TrustStore {
 
   /**
    * W-D4/X4: a path from `signer` through CA intermediates to a trusted CA (or the
-   * signer itself when trusted), every certificate within its dates at `at`, none
-   * revoked by a CRL of its issuer (X3).
+   * signer itself when trusted), every CA allowed to issue what lies below it
+   * (pathLenConstraint, extendedKeyUsage), every certificate within its dates at `at`,
+   * none revoked by a CRL of its issuer (X3).
    */
   verifyChain(signer: X509Certificate, intermediates: X509Certificate[] = [], opts: { at?: Date } = {}): ChainResult {
     const at = opts.at ?? new Date();
@@ -125,12 +128,18 @@ export class TrustStore {
     if (this.anchorFps.has(fingerprintSha256(signer))) return [signer]; // X4: the signer itself is trusted
     const pool = intermediates.filter((c) => isCa(c) && !this.anchorFps.has(fingerprintSha256(c)));
     const anchors = this.anchors.filter(isCa);
+    let refused: string | undefined; // why the best candidate issuer could not be used
     const walk = (path: X509Certificate[]): X509Certificate[] | undefined => {
       const cur = path[path.length - 1]!;
       const inPath = new Set(path.map(fingerprintSha256));
       const issuers = (certs: X509Certificate[]) =>
         certs
           .filter((c) => !inPath.has(fingerprintSha256(c)) && cur.checkIssued(c) && cur.verify(publicKeyOf(c)))
+          .filter((c) => {
+            const why = issuerConstraintViolation(c, path);
+            refused ??= why;
+            return why === undefined;
+          })
           .sort((a, b) => Number(validAt(b, at)) - Number(validAt(a, at)));
       const anchor = issuers(anchors)[0];
       if (anchor) return [...path, anchor];
@@ -142,6 +151,11 @@ export class TrustStore {
       return undefined;
     };
     const chain = walk([signer]);
+    if (!chain && refused !== undefined) {
+      throw new WaptError('CERT_CONSTRAINT', `certificate "${commonName(signer)}" does not chain to a trusted CA: ${refused}`, {
+        detail: { signer: commonName(signer), fingerprint: fingerprintSha256(signer), reason: refused },
+      });
+    }
     if (!chain) {
       throw new WaptError(
         'SIGNER_UNTRUSTED',
@@ -209,6 +223,27 @@ export class TrustStore {
     this.warned.add(key);
     this.onWarning(msg);
   }
+}
+
+/**
+ * Why `ca` may not issue the top of `path` (signer first), as OpenSSL's chain checks:
+ * its pathLenConstraint bounds the non-self-issued CAs below it (RFC 5280 4.2.1.9), and
+ * a CA whose extendedKeyUsage lists neither codeSigning nor anyExtendedKeyUsage cannot
+ * vouch for a code signer (W-D5: a serverAuth intermediate issues no code-signing right).
+ * An absent EKU allows every purpose.
+ */
+function issuerConstraintViolation(ca: X509Certificate, path: X509Certificate[]): string | undefined {
+  const limit = pathLenConstraint(ca);
+  if (limit !== null) {
+    const below = path.slice(1).filter((c) => c.subject !== c.issuer).length;
+    if (below > limit) return `"${commonName(ca)}" allows ${limit} intermediate CA(s) below it (pathLenConstraint), the chain has ${below}`;
+  }
+  const signer = path[0]!;
+  const eku = ca.keyUsage;
+  if (eku && isCodeSigning(signer) && !eku.includes(OID_CODE_SIGNING) && !eku.includes(OID_ANY_EKU)) {
+    return `"${commonName(ca)}" is limited to extendedKeyUsage ${eku.join(', ')} and cannot issue a code-signing certificate`;
+  }
+  return undefined;
 }
 
 function validAt(cert: X509Certificate, at: Date): boolean {

@@ -1,6 +1,7 @@
 // WAPT/control text: parse, validate, serialise (W-C1..W-C3). Pure.
 import { WaptError, isWaptError } from '../errors.js';
 import { ALWAYS_WRITTEN_FIELDS, CANONICAL_ORDER, FIELD_DEFAULTS, INDEX_ONLY_FIELDS, SECTIONS } from './control-fields.js';
+import { checkControlSafety } from './control-safety.js';
 import { PACKAGE_NAME_RE, parseRequirementList } from './requirement.js';
 import { parseVersion } from './version.js';
 
@@ -81,6 +82,7 @@ export function validateControl(fields: ControlFields): void {
   if (!PACKAGE_NAME_RE.test(name)) {
     throw invalidField('package', `${JSON.stringify(name)} may only hold letters, digits and . _ ~ + -`);
   }
+  checkControlSafety(fields); // the same line-break and name rules verify, scan and update apply
   try {
     parseVersion(field(fields, 'version'));
   } catch (err) {

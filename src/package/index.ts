@@ -15,5 +15,7 @@ export { writeZip, sourceDateEpoch, type ZipInput } from './zip-writer.js';
 export { hashFile, sha256File, type HashAlgo } from './hash-stream.js';
 export { buildPackage, listPayload, readSourceControl, type Signer, type BuildResult } from './build.js';
 export { resignPackage, type ResignResult } from './resign.js';
+export { checkControlSafety, unsafePackageNameReason, PYTHON_LINE_BREAKS } from './control-safety.js';
+export { CHECKS as VERIFY_CHECKS, type VerifyCheck, type CheckName, type Verdict } from './verify-checks.js';
 export { verifyPackage, readSignedParts, checkCodeSigningRule, type VerifiedPackage, type VerifyOptions } from './verify.js';
 export { makeTemplate, TEMPLATE_KINDS, isTemplateKind, type TemplateKind } from './templates.js';

@@ -10,6 +10,13 @@ export const SIGNATURE_MEMBER = 'WAPT/signature.sha256';
 /** W-D1/W-A2: never listed in the manifest. */
 export const MANIFEST_EXCLUDED: ReadonlySet<string> = new Set([MANIFEST_MEMBER, SIGNATURE_MEMBER, 'WAPT/manifest.sha1', 'WAPT/signature']);
 
+/**
+ * W-A2: the excluded members nothing verifies (the manifest skips them and no signature
+ * covers them). Verification ignores them and extraction drops them, so no unverified
+ * byte reaches the disk or a hook.
+ */
+export const UNVERIFIED_MEMBERS: ReadonlySet<string> = new Set([...MANIFEST_EXCLUDED].filter((n) => n !== MANIFEST_MEMBER && n !== SIGNATURE_MEMBER));
+
 /** Members that count as setup code for the code-signing rule (W-D5, X1). */
 export const SETUP_MEMBERS = ['setup.py', 'setup.mjs'] as const;
 

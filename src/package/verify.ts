@@ -3,10 +3,12 @@
 // Cheap checks first (signatures, chain), then one streaming pass over the payload.
 import type { X509Certificate } from 'node:crypto';
 import { basename } from 'node:path';
-import { WaptError } from '../errors.js';
+import { WaptError, asWaptError } from '../errors.js';
 import { commonName, decodeBase64Loose, isCodeSigning, parseCertificates, verifySha256, type TrustStore } from '../crypto/index.js';
 import { field, parseControl, type ControlFields } from './control.js';
-import { verifyControlSignature } from './control-signature.js';
+import { findControlSigner } from './control-signature.js';
+import { checkControlSafety } from './control-safety.js';
+import { CheckLog, type VerifyCheck } from './verify-checks.js';
 import {
   assertManifestMatches,
   CERTIFICATE_MEMBER,
@@ -27,6 +29,8 @@ export interface VerifyOptions {
   /** Time at which certificates must be valid (default: now). */
   at?: Date;
   limits?: ZipLimits;
+  /** Filled with every check and its verdict, in order (`verify --explain`). */
+  explain?: VerifyCheck[];
 }
 
 export interface VerifiedPackage {
@@ -76,33 +80,54 @@ export function checkCodeSigningRule(setupKind: SetupKind, signer: X509Certifica
 }
 
 export async function verifyPackage(path: string, opts: VerifyOptions): Promise<VerifiedPackage> {
+  const checks = new CheckLog(opts.explain);
+  try {
+    const v = await verifyPackageLogged(path, opts, checks);
+    checks.finish();
+    return v;
+  } catch (err) {
+    checks.fail(asWaptError(err));
+    throw err;
+  }
+}
+
+async function verifyPackageLogged(path: string, opts: VerifyOptions, checks: CheckLog): Promise<VerifiedPackage> {
   const source = basename(path);
   const zip = await PackageZip.open(path, opts.limits);
   try {
     const parts = await readSignedParts(zip, source);
     const signer = parts.certificates[0]!;
+    checks.pass('zip structure', `${zip.members.length} members; control, certificate.crt, manifest and signature present`);
     // W-D2/W-D3: the manifest bytes are signed by the first certificate of certificate.crt.
     if (!verifySha256(signer, parts.manifestBytes, parts.signature)) {
       throw new WaptError('SIGNATURE_INVALID', `${source}: ${SIGNATURE_MEMBER} does not verify with ${commonName(signer)}`, {
         detail: { file: source },
       });
     }
+    checks.pass('manifest signature', `${SIGNATURE_MEMBER} verifies with ${commonName(signer)}`);
     // W-E3 + X4: control signature, signer fingerprint, chain to the trusted directory (W-D4, X3).
-    const verified = verifyControlSignature(parts.control, {
-      certificates: parts.certificates,
-      trust: opts.trust,
-      at: opts.at,
-    });
-    if (verified.signer !== signer) {
+    // (verifyControlSignature's two halves, so that --explain can tell which one failed.)
+    const found = findControlSigner(parts.control, parts.certificates);
+    if (found.signer !== signer) {
       throw new WaptError('SIGNER_MISMATCH', `${source}: the control and the manifest are signed by different certificates`);
     }
+    checks.pass('control signature', `signed attributes verify with ${commonName(signer)}`);
+    checks.pass('signer fingerprint', `signer_fingerprint ${found.fingerprint} is the signing certificate`);
+    const { chain } = opts.trust.verifyChain(signer, parts.certificates.slice(1), { at: opts.at });
+    const verified = { ...found, chain };
+    logChainChecks(checks, chain, opts);
     const setupKind = setupKindOf(zip.members.map((m) => m.name));
     checkCodeSigningRule(setupKind, signer, source);
+    checks.pass('code-signing rule', setupKind === 'none' ? 'no setup code' : `setup.${setupKind} signed by a code-signing certificate`);
+    // W-C1, W-A3: no line break WAPT would split on, no path as a package name.
+    checkControlSafety(parts.control, source);
     // W-A1: after the code-signing rule, so a deployer-signed `setup.mjs.` says CODESIGNING_REQUIRED.
     for (const m of zip.members) checkPortableMemberName(m.name);
+    checks.pass('name rules', `package name and control values safe; ${zip.members.length} member names portable`);
     // W-D3: one streaming pass over every member.
     const actual = await zip.hashAllMembers();
     assertManifestMatches(parts.manifest, actual, source);
+    checks.pass('manifest digests', `${parts.manifest.size} listed members match their SHA-256`);
     return {
       file: path,
       control: parts.control,
@@ -118,4 +143,12 @@ export async function verifyPackage(path: string, opts: VerifyOptions): Promise<
   } finally {
     await zip.close();
   }
+}
+
+/** The three checks the trust store made in one call (chain, revocation, dates), for `--explain`. */
+function logChainChecks(checks: CheckLog, chain: X509Certificate[], opts: VerifyOptions): void {
+  checks.pass('chain', chain.map((c) => commonName(c)).join(' → '));
+  checks.pass('revocation', `${opts.trust.crlCount} CRL(s) in the trusted directory; none revokes the chain`);
+  const until = chain.map((c) => c.validTo).join('; ');
+  checks.pass('dates', `every certificate valid at ${(opts.at ?? new Date()).toISOString()} (until ${until})`);
 }

@@ -6,6 +6,7 @@ import { dirname, resolve, sep } from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
 import { WaptError, asWaptError } from '../errors.js';
 import { readBuffers } from './zip-member-stream.js';
+import { UNVERIFIED_MEMBERS } from './manifest.js';
 import type { PackageZip } from './zip-reader.js';
 
 export interface ExtractOptions {
@@ -64,7 +65,8 @@ export async function extractPackage(zip: PackageZip, destDir: string, opts: Ext
   const root = await prepareDest(destDir).catch((err: unknown) => {
     throw failure(err);
   });
-  const chosen = zip.members.filter((m) => !opts.exclude?.(m.name));
+  // W-A2: the legacy members no signature covers are never written (manifest.ts).
+  const chosen = zip.members.filter((m) => !UNVERIFIED_MEMBERS.has(m.name) && !opts.exclude?.(m.name));
   // Declared sizes are exact: every stream below fails (ZIP_BOMB) past its declared size.
   const declared = chosen.reduce((sum, m) => sum + m.uncompressedSize, 0);
   if (opts.maxTotalBytes !== undefined && declared > opts.maxTotalBytes) {

@@ -36,7 +36,7 @@ export async function writeDigest(dbPath: string, hex: string): Promise<void> {
   // Not `<db>.tmp-…`: sweepStaleTemps(<db>) must not mistake it for a DB temp file.
   const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await fs.writeFile(tmp, `${hex}\n`, { mode: 0o644 });
+    await fs.writeFile(tmp, `${hex}\n`, { mode: 0o600, flag: 'wx' }); // private like the DB, never through a link
     await fs.rename(tmp, target);
   } catch {
     await fs.rm(tmp, { force: true }).catch(() => undefined);

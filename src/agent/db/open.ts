@@ -7,6 +7,7 @@ import { WaptError } from '../../errors.js';
 import { AvailableTable } from './available.js';
 import { digestPathOf, readDigest, removeDigest, sha256Hex, writeDigest } from './digest.js';
 import { atomicWriteFile } from '../../atomic-file.js';
+import { PRIVATE_FILE_MODE, tightenPrivateFile } from '../../private-state.js';
 import { moveAside, sweepStaleTemps } from './files.js';
 import { InstalledTable } from './installed.js';
 import { migrate, SCHEMA_VERSION, userVersion } from './schema.js';
@@ -83,7 +84,7 @@ export class WaptDb {
     if (this.closed) return Promise.reject(new WaptError('INTERNAL', `persist after close of ${this.path}`));
     const bytes = this.db.export();
     const write = this.writes.then(async () => {
-      await atomicWriteFile(this.path, bytes).catch((err: unknown) => {
+      await atomicWriteFile(this.path, bytes, { mode: PRIVATE_FILE_MODE }).catch((err: unknown) => {
         throw new WaptError('DB_ERROR', `cannot write ${this.path}: ${(err as Error).message}`, {
           cause: err,
           detail: { path: this.path, errno: (err as NodeJS.ErrnoException).code },
@@ -145,6 +146,8 @@ export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<Wa
     opts.onWarning?.(`removed ${tmp}, left by an interrupted write; ${path} holds the last complete state`);
   }
   await sweepStaleTemps(digestPathOf(path)); // a lost digest only costs a full check: no warning
+  // The DB holds --params secrets and hook output: 0600, tightened with a warning if wider.
+  for (const f of [path, digestPathOf(path)]) await tightenPrivateFile(f, { onWarning: opts.onWarning });
 
   let bytes: Uint8Array | undefined;
   try {

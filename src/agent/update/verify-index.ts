@@ -4,7 +4,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { WaptError, asWaptError } from '../../errors.js';
 import type { TrustStore } from '../../crypto/index.js';
-import { field, serializeControl, type ControlFields } from '../../package/index.js';
+import { checkControlSafety, field, serializeControl, type ControlFields } from '../../package/index.js';
 import { verifyControlSignature } from '../../package/index.js';
 import type { PackagesIndex } from '../../repo/index.js';
 import { verifyStatement, type VerifiedStatement } from '../../repo/index.js';
@@ -71,6 +71,7 @@ function checkEntry(fields: ControlFields, certificates: X509Certificate[], opts
   if (!isSafeFilename(filename)) {
     throw new WaptError('INDEX_INVALID', `${field(fields, 'package')}: filename ${JSON.stringify(filename)} is not a plain *.wapt file name`);
   }
+  checkControlSafety(fields, `index entry ${field(fields, 'package')}`); // W-C1, W-A3
   const v = verifyControlSignature(fields, { certificates, trust: opts.trust, at: opts.now });
   return entryFromControl(fields, v.fingerprint);
 }

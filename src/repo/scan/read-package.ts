@@ -6,7 +6,7 @@ import { createHash, type X509Certificate } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { WaptError } from '../../errors.js';
 import { certificateToPem, fingerprintSha256, parseCertificates } from '../../crypto/index.js';
-import { field, parseControl, type ControlFields } from '../../package/index.js';
+import { checkControlSafety, field, parseControl, type ControlFields } from '../../package/index.js';
 import { hashFile } from '../../package/index.js';
 import { CERTIFICATE_MEMBER, CONTROL_MEMBER, setupKindOf, type SetupKind } from '../../package/index.js';
 import { PackageZip } from '../../package/index.js';
@@ -145,6 +145,7 @@ function finish(
   md5: string,
   sha256: string,
 ): ReadForIndex {
+  checkControlSafety(fields, filename); // W-C1, W-A3: left out with its error, never written into the index
   // W-F1 index-only attributes; whatever the package itself claimed for them is replaced.
   fields.set('filename', filename);
   fields.set('size', String(st.size));
