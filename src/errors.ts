@@ -30,8 +30,17 @@ export const ERROR_TABLE = {
   // usage and malformed input
   USAGE: { exit: EXIT.USAGE, remedy: '`wapt-get --help` lists every verb; `wapt-get install --help` (any verb) shows its options' },
   CONFIG_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named key in wapt-get.ini' },
+  CONFIG_NOT_FOUND: { exit: EXIT.USAGE, remedy: 'check the path given with --config (README: Configuration shows a wapt-get.ini)' },
+  NO_REPOSITORY: { exit: EXIT.USAGE, remedy: 'set repo_url in the [global] section of wapt-get.ini; `wapt-get config` shows what was read' },
+  NODE_TOO_OLD: { exit: EXIT.FAILURE, remedy: 'install Node.js 20.15 or newer (README: Install)' },
+  ADDRESS_IN_USE: { exit: EXIT.FAILURE, remedy: 'another program listens there: choose another `serve --port` (0 picks a free one)' },
   CONTROL_PARSE: { exit: EXIT.USAGE, remedy: 'fix the named line of WAPT/control' },
   CONTROL_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named field of WAPT/control' },
+  MSI_INVALID: { exit: EXIT.USAGE, remedy: 'the file is not a Windows Installer database with ProductName/Version/Code; check that it is the .msi itself' },
+  INSTALLER_MISSING: {
+    exit: EXIT.USAGE,
+    remedy: 'put the installer next to setup.mjs and set MSI/EXE and PRODUCT_CODE in it, or start over with `wapt-get make-template msi FILE.msi`',
+  },
   CONTROL_UNSAFE: {
     exit: EXIT.VERIFY,
     remedy: 'the control holds a line break WAPT would split on, or a package name that is a path: do not install it; rebuild it with a clean control',
@@ -77,6 +86,8 @@ export const ERROR_TABLE = {
   // repository index
   INDEX_INVALID: { exit: EXIT.VERIFY, remedy: 'the Packages index is not a valid zip/text; run scanpackages again on the server' },
   INDEX_EXPIRED: { exit: EXIT.VERIFY, remedy: 'the repository index expired: the publisher must run scanpackages again (or the mirror is stale)' },
+  INDEX_NEVER_FETCHED: { exit: EXIT.FAILURE, remedy: 'run `wapt-get update` first; `wapt-get doctor` checks each repository' },
+  INDEX_STALE: { exit: EXIT.FAILURE, remedy: 'run `wapt-get update` (the stored index is older than index_max_age); `wapt-get doctor` says why it fails' },
   HOST_PACKAGE_MISMATCH: {
     exit: EXIT.VERIFY,
     remedy: 'the host repository served a package not named after this host (host_uuid or FQDN); it was refused, fix the host repository',
@@ -117,6 +128,10 @@ export const ERROR_TABLE = {
   },
   TIMEOUT: { exit: EXIT.NETWORK, remedy: 'the server did not answer in time; raise timeout in wapt-get.ini or try later' },
   HTTP_TOO_LARGE: { exit: EXIT.NETWORK, remedy: 'the response is larger than allowed; check the URL' },
+  HTTP_CONTENT_ENCODING: {
+    exit: EXIT.NETWORK,
+    remedy: 'the server or a proxy compressed the response unasked: turn off gzip for .wapt files and Packages there (nginx: gzip_types)',
+  },
   INSECURE_URL: { exit: EXIT.NETWORK, remedy: 'use https://, or set allow_insecure_http=1 for this repository if you really mean it' },
   ERR_DOWNLOAD_PACK: { exit: EXIT.NETWORK, remedy: 'the package could not be downloaded; check the repository' },
 
@@ -150,6 +165,25 @@ export const ERROR_TABLE = {
   ACTION_NOT_YET_VALID: { exit: EXIT.VERIFY, remedy: "check this host's clock and the admin's (signed_at is ahead)" },
   ACTION_EXPIRED: { exit: EXIT.VERIFY, remedy: 'sign the action again, with a longer --window for agents that only run from cron' },
   ACTION_REPLAYED: { exit: EXIT.VERIFY, remedy: 'this action id already ran here; sign a new action to run it again' },
+
+  // packager workflow
+  PACKAGE_HAS_CODE: {
+    exit: EXIT.VERIFY,
+    remedy: 'host, group and unit packages carry no setup code: edit that package from its source directory and build it with a code-signing key',
+  },
+  PACKAGE_EXISTS: { exit: EXIT.USAGE, remedy: 'publish a new version (bump the packaging number), or pass --force to replace a file that was never installed' },
+  SOURCE_DIGEST_MISMATCH: {
+    exit: EXIT.VERIFY,
+    remedy: 'the downloaded installer does not match the sha256 the hook gives; check the vendor URL and the expected digest',
+  },
+  SERVER_REFUSED: {
+    exit: EXIT.FAILURE,
+    remedy: 'the server refused the request: its code and message say why (an admin credential: --token-file FILE or $WAPT_ADMIN_TOKEN)',
+  },
+  FINGERPRINT_MISMATCH: {
+    exit: EXIT.VERIFY,
+    remedy: 'the server certificate is not the one you confirmed; check the fingerprint out of band before pinning it',
+  },
 
   // install transaction (OCS-style field codes)
   ERR_UNZIP: { exit: EXIT.INSTALL_FAILED, remedy: 'the package could not be extracted; see the log' },

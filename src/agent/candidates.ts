@@ -36,15 +36,26 @@ export function toCandidates(rows: readonly AvailableRow[], priorityOf: Priority
   return out;
 }
 
-/** W-G1 DB row → what the resolver needs to know about an installed package. */
-export function toInstalledPkg(row: InstalledRow): InstalledPkg {
+/** A hold whose hold_until has passed no longer holds. */
+export function isHeld(row: Pick<InstalledRow, 'held' | 'hold_until'>, now = new Date()): boolean {
+  if (!row.held) return false;
+  return row.hold_until === null || Date.parse(row.hold_until) > now.getTime();
+}
+
+/**
+ * W-G1 DB row → what the resolver needs to know about an installed package: the one
+ * conversion every verb uses, so holds (hold_until) and pending removals mean the same
+ * everywhere.
+ */
+export function toInstalledPkg(row: InstalledRow, now = new Date()): InstalledPkg {
   return {
     package: row.package,
     version: row.version,
     status: row.install_status,
     explicit: row.explicit_by !== null,
-    held: row.held,
+    held: isHeld(row, now),
     dependsBy: row.depends_by,
+    pendingRemoval: row.pending_action === 'remove',
   };
 }
 

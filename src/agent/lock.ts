@@ -60,7 +60,7 @@ export function isPidAlive(pid: number): boolean {
 }
 
 /** Whether `pid` runs node or wapt-get; unknown (no /proc) counts as yes, so we never steal on a guess. */
-function looksLikeWaptGet(pid: number): boolean {
+export function looksLikeWaptGet(pid: number): boolean {
   let cmdline: string;
   try {
     cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -93,10 +93,11 @@ function staleReason(seen: { holder?: LockHolder; ageMs: number }, staleAfterMs:
   const h = seen.holder;
   if (!h) return seen.ageMs > UNREADABLE_GRACE_MS ? 'the lock file is unreadable' : undefined;
   const age = Date.now() - Date.parse(h.startedAt);
-  if (h.hostname !== os.hostname()) {
-    return age > staleAfterMs ? `held by ${h.hostname} since ${h.startedAt}, longer than the stale limit` : undefined;
-  }
-  if (!isPidAlive(h.pid)) return `its holder (pid ${h.pid}) is no longer running`;
+  // The lock is a file on this machine's disk, so its holder is a process on this machine:
+  // a recorded host name that differs means the machine was renamed, not another holder,
+  // and a dead pid is dead whatever name it was recorded under.
+  const renamed = h.hostname !== os.hostname() ? ` (recorded on host ${h.hostname}, now ${os.hostname()})` : '';
+  if (!isPidAlive(h.pid)) return `its holder (pid ${h.pid}${renamed}) is no longer running`;
   if (h.pid !== process.pid && age > staleAfterMs && !looksLikeWaptGet(h.pid)) {
     return `pid ${h.pid} now belongs to another program (lock taken ${h.startedAt})`;
   }
@@ -120,8 +121,11 @@ async function takeOver(file: string, raw: string | undefined, holder: LockHolde
     await writeNew(breakFile, holder, 'wx');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const st = await fs.stat(breakFile).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs > BREAK_STALE_MS) await fs.rm(breakFile, { force: true });
+    const seen = await readHolder(breakFile).catch(() => undefined);
+    // a break lock whose writer is dead was left by a crash inside a takeover: drop it now,
+    // not after BREAK_STALE_MS (an unreadable one still waits that long: it may be mid-write)
+    const dead = seen?.holder !== undefined && seen.holder.pid !== process.pid && !isPidAlive(seen.holder.pid);
+    if (seen && (dead || seen.ageMs > BREAK_STALE_MS)) await fs.rm(breakFile, { force: true });
     return false; // someone else is taking over; look again on the next poll
   }
   try {

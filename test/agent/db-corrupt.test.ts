@@ -1,12 +1,13 @@
 // A damaged local DB is never overwritten or deleted: it is moved to
-// <path>.corrupt-<timestamp> with its bytes intact, then DB_CORRUPT (or, for `update`,
-// a loud warning and a fresh DB).
+// <path>.corrupt-<timestamp> with its bytes intact, the installed table is rebuilt from
+// the side records (<dbdir>/installed/<name>.json), then DB_CORRUPT (or, for `update`,
+// a loud warning and the rebuilt DB, reported by the verb at its end).
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { isWaptError, type WaptError } from '../../src/errors.js';
+import { isWaptError, WaptError } from '../../src/errors.js';
 import { openDb } from '../../src/agent/db/index.js';
 import { moveAside } from '../../src/agent/db/files.js';
 
@@ -46,7 +47,10 @@ async function expectCorrupt(original: Buffer): Promise<{ err: WaptError; movedT
   expect(we.message).toContain(dbPath);
   expect(we.message).toContain(movedTo);
   expect(await fs.readFile(movedTo)).toEqual(original);
-  await expect(fs.stat(dbPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  // in its place: a sound DB holding what the side records said was installed
+  const rebuilt = await openDb(dbPath);
+  expect(rebuilt.installed.list().map((r) => r.package)).toEqual(we.detail.rebuilt);
+  rebuilt.close();
   return { err: we, movedTo };
 }
 
@@ -85,17 +89,19 @@ describe('corrupt DB handling', () => {
     expect(err.detail.reason).toMatch(/empty/);
   });
 
-  it('recreateCorrupt moves the file aside, warns loudly naming both paths, and starts empty', async () => {
+  it('recreateCorrupt moves the file aside, warns loudly naming both paths, and goes on with the rebuilt DB', async () => {
     const junk = randomBytes(4096);
     await fs.writeFile(dbPath, junk);
     const warnings: string[] = [];
-    const db = await openDb(dbPath, { recreateCorrupt: true, onWarning: (m) => warnings.push(m) });
+    const db = await openDb(dbPath, { recreateCorrupt: true, onWarning: (m) => m.includes('corrupt') && warnings.push(m) });
     expect(db.installed.list()).toEqual([]);
+    // no side records at all: which packages were installed is unknown, and that is said
+    expect(db.recovery).toMatchObject({ rebuilt: [], lost: [expect.stringContaining('does not exist')] });
     db.params.set('fresh', 'yes');
     await db.persist();
     db.close();
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^WARNING: .*corrupt.*EMPTY/);
+    expect(warnings[0]).toMatch(/^WARNING: .*corrupt.*NOT recovered/);
     expect(warnings[0]).toContain(dbPath);
     const aside = (await fs.readdir(dir)).filter((n) => n.includes('.corrupt-'));
     expect(aside).toHaveLength(1);
@@ -116,5 +122,80 @@ describe('corrupt DB handling', () => {
     expect(b).toBe(`${a}-1`);
     expect(await fs.readFile(a, 'utf8')).toBe('first');
     expect(await fs.readFile(b, 'utf8')).toBe('second');
+  });
+});
+
+describe('issue 9 case 7: installed records survive a corrupt DB (side records, like dpkg info/)', () => {
+  const sideDir = () => path.join(dir, 'installed');
+
+  async function installedDb(names: string[]): Promise<void> {
+    const db = await openDb(dbPath);
+    db.transaction(() => {
+      for (const n of names)
+        db.installed.upsert({
+          package: n,
+          version: '1.0-1',
+          install_status: 'OK',
+          setup_code: 'export async function uninstall() {}',
+          uninstall_data: { files: [`/opt/${n}`] },
+        });
+    });
+    await db.persist();
+    db.close();
+  }
+
+  it('each installed row has its own 0600 record in a 0700 dir, kept in step with the DB on every persist', async () => {
+    await installedDb(['tis-a', 'tis-b']);
+    expect((await fs.stat(sideDir())).mode & 0o777).toBe(0o700);
+    expect((await fs.readdir(sideDir())).sort()).toEqual(['tis-a.json', 'tis-b.json']);
+    for (const f of ['tis-a.json', 'tis-b.json']) expect((await fs.stat(path.join(sideDir(), f))).mode & 0o777).toBe(0o600);
+    const rec = JSON.parse(await fs.readFile(path.join(sideDir(), 'tis-a.json'), 'utf8'));
+    expect(rec).toMatchObject({ format: 1, package: 'tis-a', row: { version: '1.0-1', uninstall_data: { files: ['/opt/tis-a'] } } });
+    const db = await openDb(dbPath);
+    db.installed.remove('tis-b');
+    db.installed.setStatus('tis-a', 'ERROR', { error_code: 'ERR_HOOK_FAILED' });
+    await db.persist();
+    db.close();
+    expect(await fs.readdir(sideDir())).toEqual(['tis-a.json']);
+    expect(JSON.parse(await fs.readFile(path.join(sideDir(), 'tis-a.json'), 'utf8')).row).toMatchObject({
+      install_status: 'ERROR',
+      error_code: 'ERR_HOOK_FAILED',
+    });
+  });
+
+  it.each([
+    ['zero bytes', async () => Buffer.alloc(0)],
+    ['garbage', async () => randomBytes(8192)],
+    ['truncated', async () => Buffer.from((await fs.readFile(dbPath)).subarray(0, 3000))],
+  ])('corrupt DB (%s): the installed table is rebuilt from the side records, DB_CORRUPT says so', async (_t, bytesOf) => {
+    await installedDb(['tis-a', 'tis-b', 'tis-c']);
+    const bad = await bytesOf();
+    await fs.writeFile(dbPath, bad);
+    const { err } = await expectCorrupt(bad);
+    expect(err.detail).toMatchObject({ rebuilt: ['tis-a', 'tis-b', 'tis-c'], lost: [] });
+    expect(err.message).toMatch(/3 installed package record\(s\) rebuilt from .*installed/);
+    const db = await openDb(dbPath); // the rebuilt DB opens on its own from now on
+    expect(db.installed.get('tis-b')).toMatchObject({ version: '1.0-1', install_status: 'OK', uninstall_data: { files: ['/opt/tis-b'] } });
+    db.close();
+  });
+
+  it('a side record that cannot be read is named as NOT recovered (the others come back)', async () => {
+    await installedDb(['tis-a', 'tis-b']);
+    await fs.writeFile(path.join(sideDir(), 'tis-b.json'), '{"format": 1, "row": ');
+    await fs.writeFile(dbPath, randomBytes(4096));
+    let err: unknown;
+    await openDb(dbPath).then(
+      (d) => d.close(),
+      (e: unknown) => (err = e),
+    );
+    expect(isWaptError(err, 'DB_CORRUPT')).toBe(true);
+    expect((err as WaptError).detail).toMatchObject({ rebuilt: ['tis-a'], lost: [expect.stringContaining('tis-b.json is unreadable')] });
+    expect((err as WaptError).message).toContain('NOT recovered');
+  });
+
+  it('the DB_CORRUPT hint names the rebuilt records and never a step that would drop them', () => {
+    const e = new WaptError('DB_CORRUPT', 'x');
+    expect(e.remedy).toContain('installed/');
+    expect(e.remedy).not.toMatch(/rebuild the index part/);
   });
 });

@@ -32,6 +32,7 @@ const COLUMNS = [
   'held',
   'hold_reason',
   'hold_until',
+  'pending_action',
   'pid',
   'updated_at',
 ] as const satisfies readonly (keyof InstalledRow)[];
@@ -67,6 +68,7 @@ function defaults(name: string, version: string): InstalledRow {
     held: false,
     hold_reason: null,
     hold_until: null,
+    pending_action: null,
     pid: null,
     updated_at: '',
   };
@@ -109,6 +111,7 @@ function fromSql(r: Record<string, SqlValue>): InstalledRow {
     held: Number(r.held) === 1,
     hold_reason: strOrNull(r.hold_reason),
     hold_until: strOrNull(r.hold_until),
+    pending_action: r.pending_action === 'remove' ? 'remove' : null,
     pid: numOrNull(r.pid),
     updated_at: str(r.updated_at),
   };

@@ -14,12 +14,28 @@ import { migrate, SCHEMA_VERSION, userVersion } from './schema.js';
 import { Transactions } from './sql.js';
 import { loadSqlJs } from './sqljs.js';
 import { LogTable, ParamsTable, ReposTable, SessionsTable } from './tables.js';
+import { readSideRecords, SideRecords, sideRecordsDirOf } from './side-records.js';
+import type { InstalledRow } from './types.js';
 
 export interface OpenDbOptions {
   /** Non-fatal problems (leftover temp files, a corrupt DB replaced by recreateCorrupt). */
   onWarning?: (message: string) => void;
-  /** Move a corrupt DB aside and start empty instead of failing (used by `update`). */
+  /**
+   * After moving a corrupt DB aside and rebuilding its installed table from the side
+   * records, go on with the rebuilt DB instead of throwing DB_CORRUPT (used by `update`,
+   * which refetches the index, the part that is lost; it reports `recovery` at the end).
+   */
   recreateCorrupt?: boolean;
+}
+
+/** What opening a corrupt DB recovered (WaptDb.recovery): the caller must still say so. */
+export interface CorruptRecovery {
+  reason: string;
+  movedTo: string;
+  /** Installed packages rebuilt from `<dbdir>/installed/`. */
+  rebuilt: string[];
+  /** What could not be recovered: unreadable records, no side records at all. Empty when every package came back. */
+  lost: string[];
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -53,6 +69,10 @@ export class WaptDb {
   private readonly tx: Transactions;
   private writes: Promise<void> = Promise.resolve();
   private closed = false;
+  /** `<dbdir>/installed/*.json`: the second record of each installed package (side-records.ts). */
+  private readonly side: SideRecords;
+  /** Set when this DB was rebuilt from side records because the file was corrupt. */
+  recovery: CorruptRecovery | null = null;
 
   constructor(
     readonly path: string,
@@ -65,6 +85,7 @@ export class WaptDb {
     this.params = new ParamsTable(db);
     this.sessions = new SessionsTable(db);
     this.log = new LogTable(db);
+    this.side = new SideRecords(sideRecordsDirOf(path));
   }
 
   get schemaVersion(): number {
@@ -83,6 +104,7 @@ export class WaptDb {
   persist(): Promise<void> {
     if (this.closed) return Promise.reject(new WaptError('INTERNAL', `persist after close of ${this.path}`));
     const bytes = this.db.export();
+    const rows = this.installed.list();
     const write = this.writes.then(async () => {
       await atomicWriteFile(this.path, bytes, { mode: PRIVATE_FILE_MODE }).catch((err: unknown) => {
         throw new WaptError('DB_ERROR', `cannot write ${this.path}: ${(err as Error).message}`, {
@@ -92,6 +114,13 @@ export class WaptDb {
       });
       // After the rename: the digest describes the file now in place (see digest.ts).
       await writeDigest(this.path, sha256Hex(bytes));
+      // the second record of what is installed, as durable as the DB row it mirrors
+      await this.side.sync(rows).catch((err: unknown) => {
+        throw new WaptError('DB_ERROR', `cannot write the installed-package records in ${this.side.dir}: ${(err as Error).message}`, {
+          cause: err,
+          detail: { path: this.side.dir, errno: (err as NodeJS.ErrnoException).code },
+        });
+      });
     });
     this.writes = write.catch(() => undefined);
     return write;
@@ -161,6 +190,7 @@ export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<Wa
 
   let db: Database;
   let fresh = false;
+  let corrupt: { reason: string; movedTo: string } | undefined;
   if (bytes === undefined) {
     db = new SQL.Database();
     fresh = true;
@@ -180,15 +210,7 @@ export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<Wa
           detail: { path, reason: problem },
         });
       }
-      if (!opts.recreateCorrupt) {
-        throw new WaptError('DB_CORRUPT', `local DB ${path} is corrupt (${problem}); it was moved to ${movedTo}`, {
-          detail: { path, movedTo, reason: problem },
-        });
-      }
-      opts.onWarning?.(
-        `WARNING: local DB ${path} was corrupt (${problem}); moved to ${movedTo} and started EMPTY: ` +
-          'the record of installed packages is lost (their files are still on disk)',
-      );
+      corrupt = { reason: problem ?? 'unknown', movedTo };
       db = new SQL.Database();
       fresh = true;
     }
@@ -212,5 +234,47 @@ export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<Wa
       detail: { path, version },
     });
   }
-  return new WaptDb(path, db);
+  const wdb = new WaptDb(path, db);
+  if (corrupt) await rebuildFromSideRecords(wdb, corrupt, opts);
+  return wdb;
+}
+
+/**
+ * The DB file was corrupt and moved aside: the installed table comes back from the side
+ * records and is persisted at once. Then DB_CORRUPT is thrown (the index and history are
+ * gone: an answer from this DB now would lie), unless the caller is `update`
+ * (recreateCorrupt), which refetches the index and reports `recovery` itself.
+ */
+async function rebuildFromSideRecords(wdb: WaptDb, corrupt: { reason: string; movedTo: string }, opts: OpenDbOptions): Promise<void> {
+  const dir = sideRecordsDirOf(wdb.path);
+  const side = await readSideRecords(dir);
+  wdb.transaction(() => {
+    for (const row of side.rows) wdb.installed.upsert(row as InstalledRow);
+    wdb.log.append(
+      'error',
+      `local DB was corrupt (${corrupt.reason}), moved to ${corrupt.movedTo}; ${side.rows.length} installed packages rebuilt from ${dir}`,
+    );
+  });
+  const lost = [
+    ...(side.present ? [] : [`${dir} does not exist: which packages were installed is unknown`]),
+    ...side.unreadable.map((f) => `${f} is unreadable: that package's record is lost`),
+  ];
+  wdb.recovery = { ...corrupt, rebuilt: side.rows.map((r) => r.package), lost };
+  try {
+    await wdb.persist();
+  } catch (err) {
+    wdb.close();
+    throw err;
+  }
+  const what =
+    `local DB ${wdb.path} was corrupt (${corrupt.reason}); moved to ${corrupt.movedTo}; ` +
+    `${side.rows.length} installed package record(s) rebuilt from ${dir}` +
+    (lost.length ? `; NOT recovered: ${lost.join('; ')}` : '') +
+    '; the repository index, rollback marks and history are lost';
+  if (opts.recreateCorrupt) {
+    opts.onWarning?.(`WARNING: ${what}`);
+    return;
+  }
+  wdb.close();
+  throw new WaptError('DB_CORRUPT', what, { detail: { path: wdb.path, ...wdb.recovery } });
 }

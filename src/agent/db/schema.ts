@@ -104,6 +104,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'pending_action: a removal the admin asked for that has not completed (interrupted or failed)',
+    sql: `
+      ALTER TABLE installed ADD COLUMN pending_action TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -5,6 +5,9 @@
 export const INSTALL_STATUSES = ['INIT', 'DOWNLOAD', 'RUNNING', 'OK', 'ERROR', 'UNKNOWN', 'UPGRADING', 'POSTPONED', 'NEED-UPGRADE'] as const;
 export type InstallStatus = (typeof INSTALL_STATUSES)[number];
 
+/** What a row is waiting for beyond its install_status (see InstalledRow.pending_action). */
+export type PendingAction = 'remove';
+
 /** W-G2: audit results (RUNNING while an audit hook runs, as in WAPT 1.8). */
 export type AuditStatus = 'OK' | 'WARNING' | 'ERROR' | 'UNKNOWN' | 'RUNNING';
 
@@ -44,6 +47,12 @@ export interface InstalledRow {
   held: boolean;
   hold_reason: string | null;
   hold_until: string | null;
+  /**
+   * 'remove' while a removal the admin asked for is running or has not completed (its
+   * uninstall() failed or was killed): the row stays, `upgrade` runs the removal again and
+   * never turns it into an install. null otherwise. (ours)
+   */
+  pending_action: PendingAction | null;
   /** pid of the wapt-get run that owns a RUNNING row (WAPT's process_id). */
   pid: number | null;
   /** ISO 8601; set by every write. */

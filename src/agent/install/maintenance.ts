@@ -2,23 +2,22 @@
 // that never run package code.
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ERROR_TABLE, EXIT, WaptError } from '../../errors.js';
+import { EXIT, WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
+import { requireUsableIndex } from '../index-health.js';
 import { downloadPlan } from './execute.js';
-import { installSteps, makePlan } from './plan.js';
+import { installSteps, pendingSteps, upgradePlan, type PendingStep } from './plan.js';
 import { planJson, type PlanJson } from './report.js';
-import { fetchDepsOf, withRuntime, type VerbIo, type VerbOptions, type VerbOutcome } from './session.js';
+import { exitFor, fetchDepsOf, withRuntime, type VerbIo, type VerbOptions, type VerbOutcome } from './session.js';
 
 /** Fetches and verifies into the cache what `upgrade` would install; installs nothing. */
 export async function downloadUpgradeVerb(config: WaptConfig, io: VerbIo, opts: VerbOptions): Promise<VerbOutcome> {
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt, leftovers) => {
-    const ctx = makePlan(rt.db, rt.config, { kind: 'upgrade', names: [] });
+    const ctx = upgradePlan(rt.db, rt.config);
     const plan = planJson(ctx.plan);
     if (opts.dryRun) return { plan, results: [], leftovers, exitCode: 0, dryRun: true };
     const results = await downloadPlan(ctx.plan, fetchDepsOf(rt, io), { onStep: io.step, onResult: io.result });
-    const failed = results.find((r) => r.status === 'ERROR');
-    const code = (failed?.error_code ?? '') as keyof typeof ERROR_TABLE;
-    const exitCode = failed ? (ERROR_TABLE[code]?.exit ?? EXIT.FAILURE) : EXIT.OK;
+    const exitCode = exitFor(results);
     return { plan, results, leftovers, exitCode, dryRun: false };
   });
 }
@@ -32,7 +31,7 @@ export interface CleanOutcome {
 /** Deletes cache files that neither the current upgrade plan nor the installed set needs. */
 export async function cleanVerb(config: WaptConfig, io: VerbIo, opts: VerbOptions): Promise<CleanOutcome> {
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt) => {
-    const ctx = makePlan(rt.db, rt.config, { kind: 'upgrade', names: [] });
+    const ctx = upgradePlan(rt.db, rt.config);
     const keep = new Set<string>(installSteps(ctx.plan).map((s) => s.candidate!.filename));
     for (const r of rt.db.installed.list()) if (r.filename) keep.add(r.filename);
     const names = await readdir(rt.config.cacheDir).catch(() => [] as string[]);
@@ -50,7 +49,7 @@ export async function cleanVerb(config: WaptConfig, io: VerbIo, opts: VerbOption
 }
 
 export interface CheckOutcome {
-  pending: { package: string; from: string | null; to: string | null; reason: string }[];
+  pending: PendingStep[];
   plan: PlanJson;
   exitCode: number;
 }
@@ -58,8 +57,9 @@ export interface CheckOutcome {
 /** Read-only: exit 0 when up to date, 100 (UPGRADES_PENDING) when `upgrade` has work. */
 export async function checkUpgradesVerb(config: WaptConfig, io: VerbIo): Promise<CheckOutcome> {
   return withRuntime(config, io, { write: false }, async (rt) => {
-    const ctx = makePlan(rt.db, rt.config, { kind: 'upgrade', names: [] });
-    const pending = installSteps(ctx.plan).map((s) => ({ package: s.package, from: s.fromVersion ?? null, to: s.toVersion ?? null, reason: s.reason }));
+    requireUsableIndex(rt.db, rt.config); // no repository / never fetched / expired is not "up to date"
+    const ctx = upgradePlan(rt.db, rt.config);
+    const pending = pendingSteps(ctx.plan);
     return { pending, plan: planJson(ctx.plan), exitCode: pending.length > 0 ? EXIT.UPGRADES_PENDING : EXIT.OK };
   });
 }

@@ -5,8 +5,9 @@ import path from 'node:path';
 import type { VerifiedPackage } from '../../package/index.js';
 import type { WaptConfig } from '../config.js';
 import type { WaptDb } from '../db/index.js';
-import { resolve, type Candidate, type Environment, type InstalledPkg, type Plan, type ResolveRequest } from '../resolver/index.js';
-import { candidatesFromDb, environmentFromConfig, hostPackageNames, installedPkgs } from './sources.js';
+import { toInstalledPkg } from '../candidates.js';
+import { resolve, type Candidate, type Environment, type InstalledPkg, type Plan, type PlanStep, type ResolveRequest } from '../resolver/index.js';
+import { candidatesFromDb, environmentFromConfig, hostPackageNames } from './sources.js';
 
 /** Repository name of candidates made from files given on the command line. */
 export const LOCAL_REPO = '(local file)';
@@ -39,7 +40,7 @@ export function makePlan(db: WaptDb, config: WaptConfig, req: ResolveRequest, lo
     return c;
   });
   const candidates = [...locals, ...fromIndex];
-  const installed = installedPkgs(db.installed.list(), now);
+  const installed = db.installed.list().map((r) => toInstalledPkg(r, now));
   const env = environmentFromConfig(config, now);
   const full: ResolveRequest = {
     ...req,
@@ -57,4 +58,38 @@ export function installSteps(plan: Plan) {
 
 export function hasWork(plan: Plan): boolean {
   return plan.order.length > 0;
+}
+
+/** One piece of work `upgrade` would do, as every verb reports it. */
+export interface PendingStep {
+  package: string;
+  action: PlanStep['action'];
+  from: string | null;
+  to: string | null;
+  reason: string;
+  repo: string | null;
+  filename: string | null;
+}
+
+/**
+ * THE answer to "what would `upgrade` do" (W-G3): newer eligible versions, host packages
+ * (W-F4), ERROR rows retried, pending removals run again; holds (with hold_until), pins
+ * and conflicts as the resolver decides them. `upgrade`, `check-upgrades`,
+ * `list-upgrade`, `download-upgrade`, `clean` and the `update` summary all ask this.
+ */
+export function upgradePlan(db: WaptDb, config: WaptConfig, now = new Date()): PlanContext {
+  return makePlan(db, config, { kind: 'upgrade', names: [] }, [], now);
+}
+
+/** Every step of the plan, in execution order: what "N upgradable / pending" counts. */
+export function pendingSteps(plan: Plan): PendingStep[] {
+  return plan.order.map((s) => ({
+    package: s.package,
+    action: s.action,
+    from: s.fromVersion ?? null,
+    to: s.action === 'remove' ? null : (s.toVersion ?? null),
+    reason: s.reason,
+    repo: s.candidate?.repo ?? null,
+    filename: s.candidate?.filename ?? null,
+  }));
 }

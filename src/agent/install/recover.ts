@@ -1,15 +1,21 @@
-// Crash recovery: a run killed mid-install leaves its row RUNNING (or DOWNLOAD) with its
-// pid. The next run marks such rows ERROR (ERR_INTERRUPTED) so `upgrade` retries them;
-// rows owned by a live process are another run's business and are left alone.
+// Crash recovery, run first by every verb that holds the run lock: (1) the process groups
+// of hooks whose wapt-get run was killed are killed and their temp dirs swept, so an
+// orphaned installer or uninstaller cannot change files after we decide anything; then
+// (2) every in-flight row is resolved. Under the lock, a row left RUNNING (or DOWNLOAD…)
+// by any pid but ours is an interrupted operation, whatever that pid runs now (it may
+// have been reused by another program after a reboot): an install becomes ERROR
+// (ERR_INTERRUPTED, retried by `upgrade`); a removal stays a pending removal (ERROR +
+// pending_action 'remove'), which `upgrade` and `remove` run again and never re-install.
 import { spawnSync } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { isPidAlive } from '../lock.js';
+import { isPidAlive, looksLikeWaptGet } from '../lock.js';
 import { killTreeWindows, orphanTreeRoots, parseProcessList, processListCommand } from '../hooks/windows/process-tree.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
+import type { AgentLog } from '../runtime.js';
 
-/** Stored in error_code of rows a killed run left behind (not a WaptError code: nothing throws it). */
+/** Stored in error_code of rows a killed run left behind (in ERROR_TABLE for its remedy). */
 export const ERR_INTERRUPTED = 'ERR_INTERRUPTED';
 const IN_FLIGHT = new Set(['RUNNING', 'DOWNLOAD', 'INIT', 'UPGRADING']);
 
@@ -18,17 +24,24 @@ export interface Leftover {
   version: string;
   status: string;
   pid: number | null;
+  /** What the killed run was doing: a removal stays pending, an install is retried. */
+  action: 'install' | 'remove';
 }
 
-/** Finds and resolves interrupted rows; persists only when it changed something. */
-export async function recoverInterrupted(db: WaptDb, isAlive: (pid: number) => boolean = isPidAlive): Promise<Leftover[]> {
-  const stale = db.installed
-    .list()
-    .filter((r: InstalledRow) => IN_FLIGHT.has(r.install_status) && (r.pid === null || (r.pid !== process.pid && !isAlive(r.pid))));
+/**
+ * Resolves every in-flight row not owned by this process. Only call it holding the run
+ * lock: then no other wapt-get can be writing, so such a row is interrupted by
+ * definition. Persists only when it changed something.
+ */
+export async function recoverInterrupted(db: WaptDb): Promise<Leftover[]> {
+  const stale = db.installed.list().filter((r: InstalledRow) => IN_FLIGHT.has(r.install_status) && r.pid !== process.pid);
   if (stale.length === 0) return [];
   db.transaction(() => {
     for (const r of stale) {
-      const note = `interrupted: the wapt-get run (pid ${r.pid ?? '?'}) that was installing ${r.package} ${r.version} ended without finishing (status was ${r.install_status})`;
+      const removing = r.pending_action === 'remove';
+      const doing = removing ? 'removing' : 'installing';
+      const next = removing ? 'the removal stays pending' : 'upgrade retries the install';
+      const note = `interrupted: the wapt-get run (pid ${r.pid ?? '?'}) that was ${doing} ${r.package} ${r.version} ended without finishing (status was ${r.install_status}); ${next}`;
       db.installed.setStatus(r.package, 'ERROR', {
         error_code: ERR_INTERRUPTED,
         pid: null,
@@ -38,7 +51,29 @@ export async function recoverInterrupted(db: WaptDb, isAlive: (pid: number) => b
     }
   });
   await db.persist();
-  return stale.map((r) => ({ package: r.package, version: r.version, status: r.install_status, pid: r.pid }));
+  return stale.map((r) => ({
+    package: r.package,
+    version: r.version,
+    status: r.install_status,
+    pid: r.pid,
+    action: r.pending_action === 'remove' ? ('remove' as const) : ('install' as const),
+  }));
+}
+
+/** Orphaned hooks first (they must not run on while we decide), then the rows; every step reported. */
+export async function recoverUnderLock(db: WaptDb, log: AgentLog, tmpRoot?: string): Promise<Leftover[]> {
+  const onKilled = (pgid: number, dir: string) => log.warn(`killed the setup hook (process group ${pgid}) left running by a killed run (${dir})`);
+  for (const d of await sweepStaleTempDirs(tmpRoot, undefined, onKilled)) log.debug(`removed ${d}, left by a killed run`);
+  const leftovers = await recoverInterrupted(db);
+  for (const l of leftovers) {
+    const pid = `pid ${l.pid ?? '?'}`;
+    log.warn(
+      l.action === 'remove'
+        ? `${l.package} ${l.version} was being removed by a killed run (${pid}); marked ERROR (ERR_INTERRUPTED), the removal stays pending: upgrade or remove runs it again`
+        : `${l.package} ${l.version} was left ${l.status} by a killed run (${pid}); marked ERROR (ERR_INTERRUPTED), upgrade will retry it`,
+    );
+  }
+  return leftovers;
 }
 
 /** Per-package temp dirs are `<tmp>/wapt-get-pkg-<pid>-XXXXXX`. */
@@ -91,7 +126,9 @@ export async function sweepStaleTempDirs(
   const removed: string[] = [];
   for (const n of names) {
     const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-`).exec(n);
-    if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) continue;
+    const pid = Number(m?.[1]);
+    // a live pid that is no node/wapt-get was reused after the run died (a reboot)
+    if (!m || pid === process.pid || (isAlive(pid) && looksLikeWaptGet(pid))) continue;
     const killed = await killOrphanHook(path.join(tmpRoot, n));
     if (killed !== null) onKilled?.(killed, path.join(tmpRoot, n));
     await rm(path.join(tmpRoot, n), { recursive: true, force: true }).catch(() => undefined);

@@ -1,14 +1,18 @@
 // Removing one installed package: its stored setup.mjs (setup_code) runs uninstall()
 // with the stored persistent data, from a temp dir, so it works after the cache is
-// cleaned; then the row goes. A failing uninstall keeps the row (ERROR + code) so
-// nothing is forgotten that is still on disk.
+// cleaned; then the row goes. Before uninstall() runs the row is made durable as RUNNING
+// with pending_action 'remove' (and the hook's process group is left in the temp dir, as
+// for install hooks), so a kill -9 leaves a removal the next run finishes, never an
+// install. A failing uninstall keeps the row (ERROR + code, still pending removal) so
+// nothing is forgotten that is still on disk and the admin's intent is kept.
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { asWaptError } from '../../errors.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 import { runHook } from '../hooks/runner.js';
-import { TEMP_PREFIX } from './recover.js';
+import { HOOK_PGID_FILE, TEMP_PREFIX } from './recover.js';
 import type { StepResult } from './transaction.js';
 
 export interface RemoveDeps {
@@ -29,7 +33,10 @@ export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promis
       tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
       const setupPath = path.join(tmp, 'setup.mjs');
       await writeFile(setupPath, row.setup_code);
-      db.installed.setStatus(row.package, 'RUNNING', { pid: process.pid });
+      db.transaction(() => {
+        db.installed.setStatus(row.package, 'RUNNING', { pid: process.pid, pending_action: 'remove' });
+        db.log.append('info', `remove ${row.package} ${row.version} started (pid ${process.pid})`, row.package);
+      });
       await db.persist();
       const persistent = row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {};
       await runHook({
@@ -49,6 +56,8 @@ export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promis
         timeoutMs: deps.timeoutMs,
         onOutput: deps.onOutput,
         killGraceMs: deps.killGraceMs,
+        // a kill -9 of this run skips every cleanup: the next run's sweep kills this group
+        onSpawn: (pid) => writeFileSync(path.join(tmp!, HOOK_PGID_FILE), String(pid)),
       });
     }
     db.transaction(() => {
@@ -62,8 +71,13 @@ export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promis
     const e = asWaptError(err);
     const output = typeof e.detail.output === 'string' ? `${e.detail.output}\n` : '';
     db.transaction(() => {
-      db.installed.setStatus(row.package, 'ERROR', { pid: null, error_code: e.code, install_output: `${output}[${e.code}] uninstall failed: ${e.message}` });
-      db.log.append('error', `remove ${row.package} failed: [${e.code}] ${e.message}`, row.package);
+      db.installed.setStatus(row.package, 'ERROR', {
+        pid: null,
+        pending_action: 'remove',
+        error_code: e.code,
+        install_output: `${output}[${e.code}] uninstall failed: ${e.message}`,
+      });
+      db.log.append('error', `remove ${row.package} failed: [${e.code}] ${e.message}; the removal stays pending`, row.package);
     });
     await db.persist();
     return { ...base, status: 'ERROR', error_code: e.code, message: e.message };

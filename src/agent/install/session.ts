@@ -1,12 +1,12 @@
 // The frame every state-changing verb runs in: runtime opened (lock for writers), RUNNING
 // leftovers of a killed run resolved first, the fetch/transaction deps wired, closed in finally.
 import os from 'node:os';
-import { EXIT } from '../../errors.js';
+import { worstExit } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
 import { AgentRuntime, type AgentLog } from '../runtime.js';
 import type { PlanStep } from '../resolver/index.js';
 import type { FetchDeps } from './fetch.js';
-import { recoverInterrupted, sweepStaleTempDirs, type Leftover } from './recover.js';
+import { recoverUnderLock, type Leftover } from './recover.js';
 import type { PlanJson } from './report.js';
 import type { StepResult } from './transaction.js';
 
@@ -47,8 +47,9 @@ export function currentUser(): string {
   }
 }
 
+/** A plan's exit code: its worst error's, through the one table (errors.ts worstExit). */
 export function exitFor(results: StepResult[]): number {
-  return results.some((r) => r.status === 'ERROR') ? EXIT.INSTALL_FAILED : EXIT.OK;
+  return worstExit(results.filter((r) => r.status === 'ERROR').map((r) => r.error_code ?? 'INTERNAL'));
 }
 
 /**
@@ -64,16 +65,8 @@ export async function withRuntime<T>(
   const rt = await AgentRuntime.open(config, { lock: opts.write, lockTimeoutMs: opts.lockTimeoutMs, env: io.env, log: io.log });
   try {
     let leftovers: Leftover[] = [];
-    if (opts.write) {
-      leftovers = await recoverInterrupted(rt.db);
-      const onKilled = (pgid: number, dir: string) => io.log.warn(`killed the setup hook (process group ${pgid}) left running by a killed run (${dir})`);
-      for (const d of await sweepStaleTempDirs(undefined, undefined, onKilled)) io.log.debug(`removed ${d}, left by a killed run`);
-      for (const l of leftovers) {
-        io.log.warn(
-          `${l.package} ${l.version} was left ${l.status} by a killed run (pid ${l.pid ?? '?'}); marked ERROR (ERR_INTERRUPTED), upgrade will retry it`,
-        );
-      }
-    }
+    // under the lock: orphaned hooks killed, then interrupted rows resolved, before anything else
+    if (opts.write) leftovers = await recoverUnderLock(rt.db, io.log);
     return await fn(rt, leftovers);
   } finally {
     await rt.close();

@@ -1,38 +1,32 @@
 // What the resolver needs from this machine: candidates from the stored index
 // (candidates.ts), the installed set (holds honour hold_until), the host Environment
 // (environment.ts) and the host/profile packages that apply (W-F4).
-import { availableCandidates } from '../candidates.js';
+import { availableCandidates, isHeld, toInstalledPkg } from '../candidates.js';
 import type { WaptConfig } from '../config.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 import { hostEnvironment } from '../environment.js';
+import { HOST_REPO, isHostPackageName } from '../update/host.js';
 import type { Candidate, Environment, InstalledPkg } from '../resolver/index.js';
 
 export function candidatesFromDb(db: WaptDb, config: WaptConfig, onWarning?: (m: string) => void): Candidate[] {
   // the host repository outranks the others for the host's own package
   const repos = config.hostRepo ? [...config.repos, { name: config.hostRepo.name, priority: Number.MAX_SAFE_INTEGER }] : config.repos;
-  return availableCandidates(db, repos, onWarning);
+  // Issue 8 §3: from the host repository only this host's own package is a candidate, so
+  // it never stands in for another name (update refuses such a file; a row stored by an
+  // older wapt-get is ignored here).
+  return availableCandidates(db, repos, onWarning).filter((c) => c.repo !== HOST_REPO || isHostPackageName(c.control.get('package') ?? '', config.hostUuid));
 }
 
 export function environmentFromConfig(config: WaptConfig, now = new Date()): Environment {
   return hostEnvironment(config, { now });
 }
 
-/** DB rows → resolver input. A held row whose hold_until has passed is no longer held. */
+/** DB rows → resolver input (candidates.ts toInstalledPkg: hold_until, pending removals). */
 export function installedPkgs(rows: InstalledRow[], now = new Date()): InstalledPkg[] {
-  return rows.map((r) => ({
-    package: r.package,
-    version: r.version,
-    status: r.install_status,
-    explicit: r.explicit_by !== null,
-    held: isHeld(r, now),
-    dependsBy: r.depends_by,
-  }));
+  return rows.map((r) => toInstalledPkg(r, now));
 }
 
-export function isHeld(r: InstalledRow, now = new Date()): boolean {
-  if (!r.held) return false;
-  return r.hold_until === null || Date.parse(r.hold_until) > now.getTime();
-}
+export { isHeld };
 
 /** W-F4: host, unit and profile packages that apply to this machine and are in the index. */
 export function hostPackageNames(config: WaptConfig, candidates: Candidate[]): string[] {

@@ -83,6 +83,7 @@ export async function recordFailure(
       depends_by: prev?.depends_by ?? dependsByOf(step),
       ...extra,
       install_status: 'ERROR',
+      pending_action: null,
       error_code: e.code,
       install_output: `${output}[${e.code}] ${e.message}`,
       pid: null,
@@ -132,6 +133,7 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
         explicit_by: step.explicit ? (prev?.explicit_by ?? deps.user) : (prev?.explicit_by ?? null),
         depends_by: prev?.depends_by ?? dependsByOf(step),
         install_status: 'RUNNING',
+        pending_action: null, // an install (even over a pending removal) is the admin's intent now
         install_params: deps.params ?? {},
         error_code: null,
         install_output: '',

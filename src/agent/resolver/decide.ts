@@ -4,6 +4,7 @@ import { isClientTooOld } from './filters.js';
 import { heldError, showChain, unsatisfiable, type Constraint } from './messages.js';
 import type { Candidate, InstalledPkg } from './types.js';
 import { field, parseRequirementList, type Requirement } from '../../package/index.js';
+import { WaptError } from '../../errors.js';
 
 /** How a name entered the plan: a request, a host package (W-F4), an installed package being upgraded, a dependency. */
 export interface Origin {
@@ -78,8 +79,11 @@ export function rollback(st: PassState, journal: (() => void)[]): void {
 export const RETRY_STATUSES: ReadonlySet<string> = new Set(['ERROR']);
 
 export function needsRetry(inst: InstalledPkg | undefined): boolean {
-  return inst !== undefined && RETRY_STATUSES.has(inst.status.trim().toUpperCase());
+  return inst !== undefined && inst.pendingRemoval !== true && RETRY_STATUSES.has(inst.status.trim().toUpperCase());
 }
+
+/** Reason of the step that runs a pending removal again (upgrade), see InstalledPkg.pendingRemoval. */
+export const RETRY_REMOVAL = 'retry pending removal';
 
 const versionOf = (c: Candidate): string => field(c.control, 'version').trim();
 
@@ -152,7 +156,17 @@ export function decide(ctx: Context, st: PassState, name: string, constraints: C
     return make('keep', undefined, `held at ${inst.version}`);
   }
 
-  if (instOk && !retry && !forced) {
+  if (inst?.pendingRemoval && (origin.kind !== 'request' || ctx.mode !== 'install')) {
+    // the admin asked to remove it: nothing but an explicit install brings it back
+    if (instOk) return make('keep', undefined, `pending removal (${inst.version})`);
+    throw new WaptError('UNSATISFIABLE', `${name} ${inst.version} is being removed (pending removal); \`wapt-get install ${name}\` keeps it`, {
+      detail: { package: name, pending_action: 'remove' },
+    });
+  }
+  // an explicit install of a package whose removal did not complete re-installs it
+  const reinstallPending = inst?.pendingRemoval === true;
+
+  if (instOk && !retry && !forced && !reinstallPending) {
     if (!latest) return make('keep', undefined, `already installed (${inst.version})`);
     noteTooOld(ctx, st, name, inst.version, reqs);
     const best = cat.best(name, reqs);
@@ -165,7 +179,7 @@ export function decide(ctx: Context, st: PassState, name: string, constraints: C
   const best = cat.best(name, reqs);
   if (!best) throw unsatisfiable(cat, name, constraints, origin.kind === 'request');
   if (!inst) return make('install', best, reasonFor(origin));
-  const reason = retry && origin.kind === 'implicit' ? 'retry after ERROR' : reasonFor(origin);
+  const reason = retry && origin.kind === 'implicit' ? 'retry after ERROR' : reinstallPending ? 'requested (removal was pending)' : reasonFor(origin);
   const same = !isNewer(versionOf(best), inst.version) && !isNewer(inst.version, versionOf(best));
   return make(same ? 'reinstall' : 'upgrade', best, reason);
 }

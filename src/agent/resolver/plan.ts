@@ -2,7 +2,7 @@
 // on every name holds, then sort the decisions into WAPT's plan categories (W-G2).
 import { WaptError } from '../../errors.js';
 import { versionSatisfies, type Catalog } from './catalog.js';
-import { installedDepends, needsRetry, rollback, type Context, type Decision, type Origin, type PassState } from './decide.js';
+import { installedDepends, needsRetry, RETRY_REMOVAL, rollback, type Context, type Decision, type Origin, type PassState } from './decide.js';
 import { nameOnly, showChain, unsatisfiable, type Constraint } from './messages.js';
 import { orderPlan } from './order.js';
 import type { InstalledPkg, Plan, PlanStep, ResolveRequest } from './types.js';
@@ -125,7 +125,25 @@ function stepOf(d: Decision): PlanStep {
   };
 }
 
-function buildPlan(ctx: Context, st: PassState): Plan {
+/**
+ * W-G3 upgrade (implicit, no names): a removal the admin asked for that did not complete
+ * is run again, unless the package is held now (held: never removed by any path).
+ */
+function pendingRemovals(ctx: Context, st: PassState, implicit: boolean): PlanStep[] {
+  if (ctx.mode !== 'upgrade' || !implicit) return [];
+  const steps: PlanStep[] = [];
+  for (const inst of [...ctx.installed.values()].sort((a, b) => a.package.localeCompare(b.package))) {
+    if (!inst.pendingRemoval || st.removals.has(inst.package)) continue;
+    if (inst.held) {
+      st.held.set(inst.package, `held at ${inst.version}; its pending removal waits until it is unheld`);
+      continue;
+    }
+    steps.push({ action: 'remove', package: inst.package, fromVersion: inst.version, reason: RETRY_REMOVAL, explicit: true });
+  }
+  return steps;
+}
+
+function buildPlan(ctx: Context, st: PassState, implicit: boolean): Plan {
   const plan: Plan = { install: [], upgrade: [], additional: [], remove: [], skipped: [], unavailable: [], held: [], warnings: [], order: [] };
   for (const d of st.decisions.values()) {
     if (d.action === 'keep') {
@@ -146,6 +164,7 @@ function buildPlan(ctx: Context, st: PassState): Plan {
       }
     }
   }
+  plan.remove.push(...pendingRemovals(ctx, st, implicit));
   plan.held = [...st.held].map(([pkg, reason]) => ({ package: pkg, reason }));
   plan.unavailable = [...st.unavailable].map(([request, reason]) => ({ request, reason }));
   const installs = [...plan.install, ...plan.upgrade, ...plan.additional];
@@ -169,7 +188,7 @@ export function planInstallOrUpgrade(req: ResolveRequest, cat: Catalog, installe
       const st = runPass(ctx, roots);
       const broken = brokenInstalled(ctx, st);
       if (broken) throw broken;
-      return buildPlan(ctx, st);
+      return buildPlan(ctx, st, req.names.length === 0);
     } catch (e) {
       if (!(e instanceof Restart)) throw e;
       pin(ctx, e);

@@ -21,6 +21,12 @@ export interface InstalledPkg {
   explicit: boolean;
   held: boolean;
   dependsBy?: string | null;
+  /**
+   * A removal the admin asked for has not completed (uninstall failed or was killed):
+   * `upgrade` plans the removal again and never upgrades or re-installs it; only an
+   * explicit `install NAME` turns it back into an install.
+   */
+  pendingRemoval?: boolean;
   /** The installed control's `depends` (the DB stores it); used to warn about dependents on remove. */
   depends?: string;
 }
@@ -53,7 +59,7 @@ export interface PlanStep {
   fromVersion?: string;
   toVersion?: string;
   candidate?: Candidate;
-  /** 'requested' | 'host package' | 'dependency of X' | 'conflicts with X' | 'upgrade' | 'retry after ERROR' */
+  /** 'requested' | 'host package' | 'dependency of X' | 'conflicts with X' | 'upgrade' | 'retry after ERROR' | 'retry pending removal' */
   reason: string;
   explicit: boolean;
 }

@@ -12,7 +12,11 @@ export const command: CommandSpec = {
     const { checkUpgradesVerb } = await import('../../agent/index.js');
     const r = await checkUpgradesVerb(config, verbIo(ctx));
     ctx.out.result({ pending: r.pending, held: r.plan.held, unavailable: r.plan.unavailable }, () =>
-      r.pending.length === 0 ? ['up to date'] : r.pending.map((p) => `${p.package} ${p.from ?? '-'} → ${p.to ?? '?'} (${p.reason})`),
+      r.pending.length === 0
+        ? ['up to date']
+        : r.pending.map((p) =>
+            p.action === 'remove' ? `${p.package} ${p.from ?? '-'} → removed (${p.reason})` : `${p.package} ${p.from ?? '-'} → ${p.to ?? '?'} (${p.reason})`,
+          ),
     );
     return r.exitCode;
   },

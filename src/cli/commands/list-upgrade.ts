@@ -1,29 +1,28 @@
-// `wapt-get list-upgrade`: installed packages with a newer eligible version (NEED-UPGRADE, W-G2).
+// `wapt-get list-upgrade`: what `upgrade` would do (NEED-UPGRADE, W-G2), from the one
+// answer every verb asks (agent install/plan.ts upgradePlan): holds with hold_until,
+// host packages, ERROR retries and pending removals included.
 import { EXIT } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
-import { configOf } from '../context.js';
+import { agentConfig, verbIo } from '../progress.js';
 
 export const command: CommandSpec = {
   name: 'list-upgrade',
-  summary: 'list installed packages that have a newer eligible version',
+  summary: 'list what `upgrade` would do: newer versions, host packages, retries, pending removals',
   options: [{ flags: '--exit-code', description: `exit ${EXIT.UPGRADES_PENDING} when something is upgradable (for scripts and monitoring)` }],
   help: `Exit 0, or ${EXIT.UPGRADES_PENDING} with --exit-code when upgrades are pending. Held packages are not listed.`,
   async run(ctx, _args, opts) {
-    const { AgentRuntime } = await import('../../agent/index.js');
-    const { availableCandidates, toInstalledPkg } = await import('../../agent/index.js');
-    const { hostEnvironment } = await import('../../agent/index.js');
-    const { upgradable } = await import('../../agent/index.js');
-    const rt = await AgentRuntime.open(await configOf(ctx), { lock: false, env: ctx.env, log: ctx.out });
-    let ups;
-    try {
-      const cands = availableCandidates(rt.db, rt.config.repos, (m) => ctx.out.warn(m));
-      ups = upgradable(cands, rt.db.installed.list().map(toInstalledPkg), hostEnvironment(rt.config));
-    } finally {
-      await rt.close();
-    }
-    const upgrades = ups.map((u) => ({ package: u.package, from: u.from, to: u.to, repo: u.candidate.repo, filename: u.candidate.filename }));
-    ctx.out.result({ upgrades }, () =>
-      upgrades.length === 0 ? ['nothing to upgrade'] : upgrades.map((u) => `${u.package.padEnd(30)} ${u.from} -> ${u.to} (${u.repo})`),
+    const config = await agentConfig(ctx, opts);
+    const { checkUpgradesVerb } = await import('../../agent/index.js');
+    const r = await checkUpgradesVerb(config, verbIo(ctx));
+    const upgrades = r.pending;
+    ctx.out.result({ upgrades, held: r.plan.held }, () =>
+      upgrades.length === 0
+        ? ['nothing to upgrade']
+        : upgrades.map((u) =>
+            u.action === 'remove'
+              ? `${u.package.padEnd(30)} ${u.from ?? '-'} -> removed (${u.reason})`
+              : `${u.package.padEnd(30)} ${u.from ?? '-'} -> ${u.to ?? '?'} (${u.repo ?? '?'}, ${u.reason})`,
+          ),
     );
     return opts.exitCode && upgrades.length > 0 ? EXIT.UPGRADES_PENDING : EXIT.OK;
   },

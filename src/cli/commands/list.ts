@@ -22,6 +22,8 @@ export const command: CommandSpec = {
       package: r.package,
       version: r.version,
       install_status: r.install_status,
+      error_code: r.error_code,
+      pending_action: r.pending_action,
       install_date: r.install_date,
       explicit_by: r.explicit_by,
       depends_by: r.depends_by,
@@ -36,7 +38,8 @@ export const command: CommandSpec = {
         ? ['no package installed']
         : installed.map(
             (r) =>
-              `${r.package.padEnd(30)} ${r.version.padEnd(16)} ${r.install_status}${r.held ? ' (held)' : ''}${r.explicit_by === null ? ' (dependency)' : ''}`,
+              `${r.package.padEnd(30)} ${r.version.padEnd(16)} ${r.install_status}${r.error_code ? ` [${r.error_code}]` : ''}` +
+              `${r.pending_action === 'remove' ? ' (pending removal)' : ''}${r.held ? ' (held)' : ''}${r.explicit_by === null ? ' (dependency)' : ''}`,
           ),
     );
   },

@@ -62,11 +62,16 @@ export const command: CommandSpec = {
     const inst = installed && {
       version: installed.version,
       install_status: installed.install_status,
+      error_code: installed.error_code,
+      pending_action: installed.pending_action,
       held: installed.held,
       install_date: installed.install_date,
     };
     ctx.out.result({ package: req.name, requirement: req.raw, installed: inst, chosen, why, versions }, () => {
-      const lines = [`${req.name}`, `  installed: ${inst ? `${inst.version} (${inst.install_status}${inst.held ? ', held' : ''})` : 'no'}`];
+      const state = inst
+        ? `${inst.version} (${inst.install_status}${inst.error_code ? ` [${inst.error_code}]` : ''}${inst.pending_action === 'remove' ? ', pending removal: `wapt-get remove` or `upgrade` runs it again' : ''}${inst.held ? ', held' : ''})`
+        : 'no';
+      const lines = [`${req.name}`, `  installed: ${state}`];
       const first = ex.candidates[0]?.candidate;
       if (first && f(first, 'description')) lines.push(`  description: ${f(first, 'description').split('\n').join('\n    ')}`);
       lines.push('  versions (best first):');
