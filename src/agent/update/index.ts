@@ -2,9 +2,7 @@
 // package (W-F4). One repository failing never touches the others' state.
 import { WaptError } from '../../errors.js';
 import type { AgentRuntime } from '../runtime.js';
-import { candidatesFor, toInstalledPkg } from '../candidates.js';
-import { hostEnvironment } from '../environment.js';
-import { upgradable } from '../resolver/index.js';
+import { pendingSteps, upgradePlan } from '../install/plan.js';
 import { HOST_REPO, updateHostPackage } from './host.js';
 import { failedResult, updateRepo, type RepoUpdateResult } from './repo.js';
 import { sourceForUrl } from './source.js';
@@ -18,6 +16,7 @@ export interface UpdateSummary {
   repos: RepoUpdateResult[];
   /** Entries available across every repository after the update. */
   packages: number;
+  /** Steps `upgrade` would run now (install/plan.ts upgradePlan), the count check-upgrades gives. */
   upgradable: number;
   rejected: number;
   failed: number;
@@ -31,19 +30,12 @@ export interface UpdateOptions {
 
 /** Totals over the DB as it is now (also after a bundle import). */
 export function summarize(rt: AgentRuntime, repos: RepoUpdateResult[], now = new Date()): UpdateSummary {
-  const installed = rt.db.installed.list().map(toInstalledPkg);
-  // Only the entries of installed names can be upgrades (W-G2): a few rows, not the whole index.
-  const cands = candidatesFor(
-    rt.db,
-    installed.map((p) => p.package),
-    rt.config.repos,
-    (m) => rt.log.warn(m),
-  );
-  const up = upgradable(cands, installed, hostEnvironment(rt.config, { now }));
+  // the one answer to "what would upgrade do" (install/plan.ts), as check-upgrades gives it
+  const pending = pendingSteps(upgradePlan(rt.db, rt.config, now).plan);
   return {
     repos,
     packages: rt.db.available.count(),
-    upgradable: up.length,
+    upgradable: pending.length,
     rejected: repos.reduce((n, r) => n + (r.status === 'failed' ? 0 : r.rejected), 0),
     failed: repos.filter((r) => r.status === 'failed').length,
   };
