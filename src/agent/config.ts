@@ -3,8 +3,9 @@
 // Precedence, highest first: overrides (command line) > environment > ini > defaults.
 import { readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import ini from 'ini';
 import { WaptError } from '../errors.js';
+import { TrackedSection, unknownKeys, unknownKeyWarning } from './config-keys.js';
+import { parseIni } from './ini.js';
 import { defaultPaths, isAdmin } from './platform.js';
 
 /** false: no TLS check; true: system CAs; string: absolute path of a CA bundle or a pinned server certificate. */
@@ -36,6 +37,12 @@ export interface WaptConfig {
   /** The ini file read (or that would have been read: configFound says). */
   configPath: string;
   configFound: boolean;
+  /** The path came from --config (not a default): a missing file is then an error where it matters. */
+  configExplicit: boolean;
+  /** Where each raw [global] key's value came from: `file:line`, `environment NAME` or `command line`; absent = default. */
+  origins: Record<string, string>;
+  /** Problems worth a warning (unknown keys with a "did you mean", a missing --config file). */
+  warnings: string[];
   isRoot: boolean;
   dbdir: string;
   /** dbdir/waptdb.sqlite unless `dbpath` is set (W-G1). */
@@ -111,6 +118,8 @@ interface Raw {
   value: string;
   base: string;
   where: string;
+  /** Short origin for `wapt-get config`: file:line, environment NAME, command line. */
+  origin: string;
 }
 type Section = Map<string, Raw>;
 
@@ -129,29 +138,16 @@ function defaultDbdir(env: NodeJS.ProcessEnv, isRoot: boolean, platform: NodeJS.
   return defaultPaths({ platform, env, isAdmin: isRoot }).dbdir;
 }
 
-/** The ini package nests `[a.b]` and types true/false; give back flat, string-valued sections. */
-function readSections(text: string, file: string): Map<string, Section> {
-  const parsed = ini.parse(text) as Record<string, unknown>;
+/** configparser syntax (ini.ts), each value with its file:line; reads are tracked for the unknown-key check. */
+function readSections(text: string, file: string, asked: Set<string>): Map<string, Section> {
   const sections = new Map<string, Section>();
   const base = path.dirname(file);
-  const add = (name: string, obj: Record<string, unknown>) => {
-    const sec: Section = new Map();
-    for (const [k, v] of Object.entries(obj)) {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        add(`${name}.${k}`, v as Record<string, unknown>);
-        continue;
-      }
-      const value = Array.isArray(v) ? v.join(',') : v === null ? 'null' : String(v);
-      // configparser lower-cases keys; section names keep their case.
-      sec.set(k.toLowerCase(), { value: value.trim(), base, where: `[${name}] ${k.toLowerCase()} in ${file}` });
+  for (const [name, values] of parseIni(text, file).sections) {
+    const sec: Section = new TrackedSection(asked);
+    for (const [k, v] of values) {
+      sec.set(k, { value: v.value.trim(), base, where: `[${name}] ${k} in ${file}:${v.line}`, origin: `${file}:${v.line}` });
     }
     sections.set(name, sec);
-  };
-  for (const [k, v] of Object.entries(parsed)) {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new WaptError('CONFIG_INVALID', `${file}: key '${k}' is outside any [section]`, { detail: { key: k, file } });
-    }
-    add(k, v as Record<string, unknown>);
   }
   return sections;
 }
@@ -282,13 +278,14 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
       throw new WaptError('IO_ERROR', `cannot read ${configPath}: ${(err as Error).message}`, { cause: err });
     }
   }
-  const sections = text === undefined ? new Map<string, Section>() : readSections(text, configPath);
-  const global: Section = new Map(sections.get('global') ?? []);
+  const asked = new Set<string>();
+  const sections = text === undefined ? new Map<string, Section>() : readSections(text, configPath, asked);
+  const global: Section = new TrackedSection(asked, sections.get('global') ?? []);
   for (const [name, key] of Object.entries(ENV_KEYS)) {
-    if (env[name]) global.set(key, { value: env[name]!, base: cwd, where: `environment ${name}` });
+    if (env[name]) global.set(key, { value: env[name]!, base: cwd, where: `environment ${name}`, origin: `environment ${name}` });
   }
   for (const [key, v] of Object.entries(opts.overrides ?? {})) {
-    if (v !== undefined) global.set(key, { value: String(v), base: cwd, where: `command line (${key})` });
+    if (v !== undefined) global.set(key, { value: String(v), base: cwd, where: `command line (${key})`, origin: 'command line' });
   }
   // A dbdir given outside the ini must not be beaten by the ini's dbpath.
   if (global.get('dbdir')?.where.startsWith('[') === false) global.delete('dbpath');
@@ -337,9 +334,12 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
   if (proxyRaw) parseUrl(proxyRaw, 'http_proxy');
   const uuidRaw = g.raw('host_uuid') ?? g.raw('uuid');
 
-  return {
+  const config: WaptConfig = {
     configPath,
     configFound: text !== undefined,
+    configExplicit: opts.path !== undefined,
+    origins: {},
+    warnings: [],
     isRoot,
     dbdir,
     dbPath: dbPathKey ?? pj.join(dbdir, 'waptdb.sqlite'),
@@ -374,4 +374,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
     allowUnsignedIndex: g.bool('allow_unsigned_index', false),
     allowInsecureHttp: g.bool('allow_insecure_http', false),
   };
+  // After every read: a key nothing asked for is unknown.
+  for (const [k, r] of global) config.origins[k] = r.origin;
+  for (const [name, sec] of sections) if (name !== 'global') for (const [k, r] of sec) config.origins[`${name}.${k}`] = r.origin;
+  if (opts.path !== undefined && text === undefined) config.warnings.push(`the config file ${configPath} does not exist (given with --config); using defaults`);
+  config.warnings.push(...unknownKeys(sections, asked).map(unknownKeyWarning));
+  return config;
 }

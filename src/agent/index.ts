@@ -1,6 +1,7 @@
 // The public door of src/agent.
 export { loadConfig, type WaptConfig, type RepoConfig, type VerifyCert } from './config.js';
 export { acquireLock, isPidAlive, type Lock } from './lock.js';
+export { indexHealth, noRepositoryError, requireUsableIndex, type RepoIndexHealth, type IndexState } from './index-health.js';
 export * from './db/index.js';
 export * from './resolver/index.js';
 export {

@@ -8,11 +8,23 @@ import type { CommandContext, CommandOptions } from './command.js';
 import type { SignerPaths } from './signing-key.js';
 
 const configs = new WeakMap<CommandContext, Promise<WaptConfig>>();
+const warned = new WeakSet<CommandContext>();
+
+/** The config with command-line overrides; its warnings (unknown keys…) are printed once per run. */
+export async function loadConfigFor(ctx: CommandContext, overrides: Record<string, string> = {}): Promise<WaptConfig> {
+  const { loadConfig } = await import('../agent/index.js');
+  const config = await loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd, overrides });
+  if (!warned.has(ctx)) {
+    warned.add(ctx);
+    for (const w of config.warnings) ctx.out.warn(w);
+  }
+  return config;
+}
 
 export function configOf(ctx: CommandContext): Promise<WaptConfig> {
   let p = configs.get(ctx);
   if (!p) {
-    p = import('../agent/index.js').then(({ loadConfig }) => loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd }));
+    p = loadConfigFor(ctx);
     configs.set(ctx, p);
   }
   return p;

@@ -5,6 +5,7 @@ import type { WaptConfig } from '../agent/index.js';
 import type { PlanJson, StepResult, VerbIo } from '../agent/index.js';
 import type { PlanStep } from '../agent/index.js';
 import type { CommandContext, CommandOptions, OptionSpec } from './command.js';
+import { loadConfigFor } from './context.js';
 
 export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
 export const LOCK_TIMEOUT: OptionSpec = {
@@ -19,11 +20,10 @@ export const FORCE: OptionSpec = { flags: '-f, --force', description: 'reinstall
 
 /** wapt-get.ini with the verb's overrides (validated by the config loader like ini values). */
 export async function agentConfig(ctx: CommandContext, opts: CommandOptions): Promise<WaptConfig> {
-  const { loadConfig } = await import('../agent/index.js');
   const overrides: Record<string, string> = {};
   if (opts.limitRate !== undefined) overrides.limit_rate = String(opts.limitRate);
   if (opts.lockTimeout !== undefined) overrides.lock_timeout = String(opts.lockTimeout);
-  return loadConfig({ path: ctx.configPath, env: ctx.env, cwd: ctx.cwd, overrides });
+  return loadConfigFor(ctx, overrides);
 }
 
 function fmtBytes(n: number): string {

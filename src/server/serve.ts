@@ -134,7 +134,7 @@ function urlOf(address: string, port: number): string {
 function listenError(err: NodeJS.ErrnoException, address: string, port: number): WaptError {
   const where = `${address}:${port}`;
   if (err.code === 'EADDRINUSE')
-    return new WaptError('IO_ERROR', `${where} is already in use: choose another --port (0 picks a free one)`, { cause: err, detail: { address, port } });
+    return new WaptError('ADDRESS_IN_USE', `${where} is already in use: choose another --port (0 picks a free one)`, { cause: err, detail: { address, port } });
   if (err.code === 'EACCES')
     return new WaptError('PERMISSION_DENIED', `not allowed to listen on ${where} (ports below 1024 need privileges)`, {
       cause: err,

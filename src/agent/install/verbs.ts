@@ -12,6 +12,7 @@ import { planJson } from './report.js';
 import { targetFor } from './rights.js';
 import { currentUser, exitFor, fetchDepsOf, withRuntime, type VerbIo, type VerbOptions, type VerbOutcome } from './session.js';
 import { isHeld } from './sources.js';
+import { requireUsableIndex } from '../index-health.js';
 
 /** `install` arguments that name an existing file ending in .wapt are local packages. */
 async function splitArgs(args: string[], cwd: string): Promise<{ names: string[]; files: string[] }> {
@@ -82,6 +83,7 @@ export async function installVerb(config: WaptConfig, io: VerbIo, args: string[]
  */
 export async function upgradeVerb(config: WaptConfig, io: VerbIo, names: string[], opts: VerbOptions): Promise<VerbOutcome> {
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt, leftovers) => {
+    requireUsableIndex(rt.db, rt.config); // never "nothing to do" on an index we do not have
     const ctx = makePlan(rt.db, rt.config, { kind: 'upgrade', names });
     return runPlanned(rt, ctx, io, opts, 'upgrade', leftovers);
   });

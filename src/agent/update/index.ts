@@ -6,6 +6,7 @@ import { pendingSteps, upgradePlan } from '../install/plan.js';
 import { HOST_REPO, updateHostPackage } from './host.js';
 import { failedResult, updateRepo, type RepoUpdateResult } from './repo.js';
 import { sourceForUrl } from './source.js';
+import { noRepositoryError } from '../index-health.js';
 
 export { HOST_REPO } from './host.js';
 export { readAndVerify, storeIndex, updateRepo, failedResult, type RepoUpdateResult, type UpdateDeps, type UpdateTarget } from './repo.js';
@@ -52,7 +53,7 @@ export async function runUpdate(rt: AgentRuntime, opts: UpdateOptions = {}): Pro
   }
   const repos = cfg.repos.filter((r) => names.size === 0 || names.has(r.name));
   if (repos.length === 0 && !cfg.hostRepo) {
-    throw new WaptError('CONFIG_INVALID', `no repository is configured: set repo_url in ${cfg.configPath}`);
+    throw noRepositoryError(cfg);
   }
   const results: RepoUpdateResult[] = [];
   for (const repo of repos) {

@@ -40,6 +40,7 @@ export const commandEntries: CommandEntry[] = [
   { name: 'register', load: async () => (await import('./register.js')).command },
   { name: 'update-status', load: async () => (await import('./update-status.js')).command },
   { name: 'compare-versions', load: async () => (await import('./compare-versions.js')).command },
+  { name: 'config', load: async () => (await import('./config.js')).command },
 ];
 
 /** Global options that take a value: their value is not the verb. */
