@@ -38,6 +38,7 @@ export {
 } from './certs.js';
 export { signSha256, verifySha256, publicKeyOf, mimeBase64, decodeBase64Loose } from './signing.js';
 export { TrustStore, type ChainResult, type TrustStoreOptions } from './trust.js';
+export { TrustPolicy, loadSignerPins, normalizeFingerprint, type SignerRole, type SignerPins, type RepositorySigners, type PolicyContext } from './policy.js';
 export { writeKeyAndCertificate, safeFileStem, type WrittenKeyCert } from './files.js';
 export { createKeyCert, loadIssuer, parseKeySize, parseDays, describeKeyCert, type KeyCertRequest, type KeyCertSummary } from './keycert.js';
 export { loadX509 } from './x509-lib.js';

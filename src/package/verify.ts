@@ -4,7 +4,7 @@
 import type { X509Certificate } from 'node:crypto';
 import { basename } from 'node:path';
 import { WaptError, asWaptError } from '../errors.js';
-import { commonName, decodeBase64Loose, isCodeSigning, parseCertificates, verifySha256, type TrustStore } from '../crypto/index.js';
+import { commonName, decodeBase64Loose, isCodeSigning, parseCertificates, TrustPolicy, verifySha256, type TrustStore } from '../crypto/index.js';
 import { field, parseControl, type ControlFields } from './control.js';
 import { findControlSigner } from './control-signature.js';
 import { checkControlSafety } from './control-safety.js';
@@ -69,14 +69,12 @@ export async function readSignedParts(zip: PackageZip, source: string) {
 }
 
 export function checkCodeSigningRule(setupKind: SetupKind, signer: X509Certificate, source: string): void {
-  // W-D5: setup code demands the code-signing EKU; deployer certificates sign only code-free packages.
-  if (setupKind !== 'none' && !isCodeSigning(signer)) {
-    throw new WaptError(
-      'CODESIGNING_REQUIRED',
-      `${source}: contains setup code (setup.${setupKind}) but ${commonName(signer)} is not a code-signing certificate`,
-      { detail: { file: source, signer: commonName(signer) } },
-    );
-  }
+  // W-D5, asked of the one trust policy: setup code demands the code-signing EKU; deployer certificates sign only code-free packages.
+  const refused = TrustPolicy.refusal(setupKind === 'none' ? 'package' : 'package-code', signer, {
+    source,
+    what: `contains setup code (setup.${setupKind})`,
+  });
+  if (refused) throw refused;
 }
 
 export async function verifyPackage(path: string, opts: VerifyOptions): Promise<VerifiedPackage> {

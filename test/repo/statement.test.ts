@@ -119,7 +119,9 @@ describe('X2 statement: sign and verify', () => {
   });
 
   test('key that does not belong to the certificate: KEY_CERT_MISMATCH at creation', () => {
-    expect(codeOf(() => createStatement({ packagesBytes, previousVersion: null, expiresInMs: DAY, key: rogueKey, cert, now: NOW }))).toBe('KEY_CERT_MISMATCH');
+    expect(codeOf(() => createStatement({ packagesBytes, previousVersion: null, expiresInMs: DAY, key: rogueKey, cert, now: NOW, repository: 'main' }))).toBe(
+      'KEY_CERT_MISMATCH',
+    );
   });
 
   test('non-positive lifetime: USAGE', () => {
@@ -165,7 +167,7 @@ describe('X2 statement: client refusals', () => {
   });
 
   test('statement signed by an untrusted key: SIGNER_UNTRUSTED', () => {
-    const s = createStatement({ packagesBytes, previousVersion: null, expiresInMs: DAY, key: rogueKey, cert: rogueCert, now: NOW });
+    const s = createStatement({ packagesBytes, previousVersion: null, expiresInMs: DAY, key: rogueKey, cert: rogueCert, now: NOW, repository: 'main' });
     expect(codeOf(() => verifyStatement(s.bytes, s.signature, packagesBytes, opts({ certificates: [cert, rogueCert] })))).toBe('SIGNER_UNTRUSTED');
   });
 

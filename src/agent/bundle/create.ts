@@ -56,7 +56,7 @@ export async function createBundle(rt: AgentRuntime, opts: CreateBundleOptions):
     const indexPath = join(work, 'Packages');
     const fetched = await fetchIndex(source, indexPath, undefined, repo.url);
     // The same checks as update: the bundle carries nothing this host would refuse over HTTPS.
-    const verified = await readAndVerify(rt, fetched.path!, rt.db.repos.get(repo.name), repo.allowUnsignedIndex, now);
+    const verified = await readAndVerify(rt, fetched.path!, repo.name, repo.allowUnsignedIndex, now);
     const cands: Candidate[] = verified.accepted.map((e) => ({
       control: parseControl(e.control),
       repo: repo.name,

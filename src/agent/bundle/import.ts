@@ -32,7 +32,8 @@ export async function importBundle(rt: AgentRuntime, tarPath: string, opts: Impo
   try {
     const members = await extractBundleTar(tarPath, tmp);
     if (!members.includes('Packages')) throw new WaptError('INDEX_INVALID', `${tarPath}: the bundle holds no Packages index`);
-    const verified = await readAndVerify(rt, join(tmp, 'Packages'), rt.db.repos.get(name), rt.config.allowUnsignedIndex, now);
+    // X2: rollback state follows the statement's repository identity, not this local name.
+    const verified = await readAndVerify(rt, join(tmp, 'Packages'), name, rt.config.allowUnsignedIndex, now);
     const final = join(bundles, name);
     const old = `${tmp}.old`;
     await rename(final, old).catch((err: NodeJS.ErrnoException) => {

@@ -6,19 +6,21 @@ import { join } from 'node:path';
 import { WaptError, asWaptError } from '../../errors.js';
 import type { TrustStore } from '../../crypto/index.js';
 import { readPackagesZip } from '../../repo/index.js';
+import type { RepoConfig } from '../config.js';
 import type { WaptDb } from '../db/index.js';
 import type { RepoRow } from '../db/types.js';
 import type { AgentLog } from '../runtime.js';
+import { indexTrustContext, recordIndexTrust } from './index-trust.js';
 import { fetchIndex, type IndexSource } from './source.js';
+import { revertRepoToDisk } from './revert.js';
 import { verifyIndex, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
 
-import { revertRepoToDisk } from './revert.js';
 /** What update needs of the runtime (AgentRuntime fits). */
 export interface UpdateDeps {
   db: WaptDb;
   trust: TrustStore;
   log: AgentLog;
-  config: { cacheDir: string };
+  config: { cacheDir: string; repos: RepoConfig[] };
 }
 
 export interface RepoUpdateResult {
@@ -41,8 +43,11 @@ export interface UpdateTarget {
   allowUnsigned: boolean;
 }
 
-/** Reads a Packages zip and runs every check; a damaged zip is INDEX_INVALID whatever the zip layer said. */
-export async function readAndVerify(deps: UpdateDeps, path: string, previous: RepoRow | undefined, allowUnsigned: boolean, now: Date): Promise<VerifiedIndex> {
+/**
+ * Reads a Packages zip and runs every check for the repository known locally as `name`
+ * (its pins, identity and rollback state); a damaged zip is INDEX_INVALID whatever the zip layer said.
+ */
+export async function readAndVerify(deps: UpdateDeps, path: string, name: string, allowUnsigned: boolean, now: Date): Promise<VerifiedIndex> {
   let index;
   try {
     index = await readPackagesZip(path, { onWarning: (m) => deps.log.warn(m) });
@@ -51,7 +56,9 @@ export async function readAndVerify(deps: UpdateDeps, path: string, previous: Re
     if (e.code === 'INDEX_INVALID' || e.code === 'IO_ERROR') throw e;
     throw new WaptError('INDEX_INVALID', `${path}: the Packages zip is damaged: ${e.message}`, { cause: err });
   }
-  return verifyIndex(index, { trust: deps.trust, previous, allowUnsigned, now });
+  const previous = deps.db.repos.get(name);
+  const context = await indexTrustContext(deps.db, deps.config.repos, name, index.statement, previous);
+  return verifyIndex(index, { trust: deps.trust, previous, allowUnsigned, context, now });
 }
 
 /** Replaces the repository's entries and state in one transaction, then saves the DB. */
@@ -65,6 +72,7 @@ export async function storeIndex(
   const previous = deps.db.repos.get(target.name);
   const st = verified.statement;
   const row = deps.db.transaction(() => {
+    if (st) recordIndexTrust(deps.db, target.name, st);
     const count = deps.db.available.replaceRepo(target.name, verified.accepted);
     return deps.db.repos.put({
       name: target.name,
@@ -129,7 +137,7 @@ export async function updateRepo(deps: UpdateDeps, target: UpdateTarget, now = n
   const fetched = await fetchIndex(target.source, join(tmpDir, `${target.name}.Packages.${process.pid}`), previous, target.url);
   try {
     if (fetched.status === 'not-modified') return notModified(deps, target, previous!, now);
-    const verified = await readAndVerify(deps, fetched.path!, previous, target.allowUnsigned, now);
+    const verified = await readAndVerify(deps, fetched.path!, target.name, target.allowUnsigned, now);
     return await storeIndex(deps, target, verified, fetched, now);
   } finally {
     await fetched.cleanup();

@@ -10,6 +10,7 @@ import type { PackagesIndex } from '../../repo/index.js';
 import { verifyStatement, type VerifiedStatement } from '../../repo/index.js';
 import type { AvailableInput } from '../db/index.js';
 import type { RepoRow } from '../db/types.js';
+import type { IndexTrustContext } from './index-trust.js';
 
 export interface RejectedEntry {
   package: string;
@@ -31,6 +32,8 @@ export interface VerifyIndexOptions {
   previous: RepoRow | undefined;
   /** allow_unsigned_index: accept an unsigned index even after a signed one. */
   allowUnsigned: boolean;
+  /** X2 identity, pins and rollback state of the repository (index-trust.ts); absent: the local row's version only. */
+  context?: IndexTrustContext;
   now?: Date;
 }
 
@@ -78,11 +81,17 @@ function checkEntry(fields: ControlFields, certificates: X509Certificate[], opts
 
 export function verifyIndex(index: PackagesIndex, opts: VerifyIndexOptions): VerifiedIndex {
   // X2: a repository that served a signed index once must keep doing so.
+  // X2 + issue 8: the signer must be allowed for THIS repository, which the statement must name.
+  const ctx = opts.context;
   const statement = verifyStatement(index.statement?.bytes ?? null, index.statement?.signature ?? null, index.packagesBytes, {
     trust: opts.trust,
     certificates: index.certificates,
     now: opts.now,
-    lastSeenVersion: opts.previous?.index_version ?? null,
+    lastSeenVersion: ctx ? ctx.lastSeenVersion : (opts.previous?.index_version ?? null),
+    lastSeenPackagesSha256: ctx?.lastSeenPackagesSha256 ?? null,
+    expectedRepository: ctx?.expectedRepository ?? null,
+    signers: ctx?.signers,
+    freshness: index.statement?.freshness ?? null,
     requireSigned: (opts.previous?.index_signed ?? false) && !opts.allowUnsigned,
   });
   const certificates = [...index.certificates.values()];

@@ -62,7 +62,13 @@ async function signingFor(ctx: CommandContext, opts: CommandOptions, expiresInMs
       );
     }
   }
-  return { key: signer.key, cert: cert!, expiresInMs };
+  return {
+    key: signer.key,
+    cert: cert!,
+    expiresInMs,
+    ...(opts.repository ? { repository: String(opts.repository) } : {}),
+    resetVersion: Boolean(opts.resetVersion),
+  };
 }
 
 /** X2 continuity: clients that saw a signed index refuse an unsigned one (INDEX_UNSIGNED). */
@@ -83,10 +89,14 @@ export const command: CommandSpec = {
     { flags: '--no-sign', description: 'do not sign the index statement, even with a configured key' },
     ...SIGNER_OPTIONS,
     { flags: '--expires <duration>', description: 'lifetime of the signed index statement (s, m, h, d, w)', default: '7d' },
+    { flags: '--repository <name>', description: "the repository name the statement carries; clients refuse another (default: the directory's name)" },
+    { flags: '--reset-version', description: 'ignore the version of the statement already in Packages (when it does not verify: see docs/index-statement.md)' },
   ],
   help: [
     'Packages that cannot be indexed (unreadable, bad signature, host packages) are skipped with a warning.',
     'Unchanged files are reused from the scan cache (.wapt-get-scan-cache); serve the directory with dotfiles denied.',
+    'Signing needs a code-signing key (a deployer key is refused, SIGNER_NOT_ALLOWED). The version continues from the',
+    'statement already in Packages only if it verifies with an allowed key; otherwise the scan stops (SCAN_PREVIOUS_UNVERIFIED).',
     'Exit 0, or with --strict the exit code of the first failure (e.g. 3 for a bad signature).',
     '',
     'Example: wapt-get scanpackages /var/www/wapt --trusted /etc/wapt-get/ssl --key k.pem --cert k.crt --expires 14d',

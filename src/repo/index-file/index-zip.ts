@@ -4,6 +4,8 @@
 // while zlib.crc32 (Node >= 20.15) does it natively in a few ms. Packages are
 // still written by package/zip-writer.ts. Plain zip: no zip64 (refused past
 // 4 GiB), ASCII member names, temp file + fsync + rename.
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
@@ -102,10 +104,11 @@ export async function writeIndexZip(dest: string, members: IndexZipMember[], opt
 }
 
 async function writeAtomically(dest: string, parts: Buffer[]): Promise<{ size: number }> {
-  const tmp = `${dest}.tmp-${process.pid}`;
+  // A fresh random name, created exclusively and never through a symlink (issue 8 §2: uploaders share the directory).
+  const tmp = `${dest}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   const size = parts.reduce((n, b) => n + b.length, 0);
   try {
-    const fh = await open(tmp, 'w', 0o644);
+    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
     try {
       const { bytesWritten } = await fh.writev(parts);
       if (bytesWritten !== size) throw new WaptError('IO_ERROR', `short write to ${tmp} (${bytesWritten} of ${size} bytes)`);

@@ -14,6 +14,7 @@ import {
   type IndexStatement,
   type StatementFields,
 } from '../statement/statement.js';
+import { FRESHNESS_MEMBER, FRESHNESS_SIGNATURE_MEMBER } from '../statement/freshness.js';
 import { writeIndexZip, type IndexZipMember } from './index-zip.js';
 import { parsePackagesText, serializePackagesText } from './packages-text.js';
 
@@ -51,7 +52,14 @@ async function readStatementMembers(zip: PackageZip): Promise<IndexStatement | n
   const bytes = await zip.readMember(STATEMENT_MEMBER, STATEMENT_MAX_BYTES);
   // A statement without its signature member is reported as an invalid signature by verifyStatement.
   const signature = zip.has(STATEMENT_SIGNATURE_MEMBER) ? await zip.readMember(STATEMENT_SIGNATURE_MEMBER, STATEMENT_MAX_BYTES) : Buffer.alloc(0);
-  return { bytes, signature };
+  // X2 freshness (refresh-index): verified beside the statement it renews.
+  const freshness = zip.has(FRESHNESS_MEMBER)
+    ? {
+        bytes: await zip.readMember(FRESHNESS_MEMBER, STATEMENT_MAX_BYTES),
+        signature: zip.has(FRESHNESS_SIGNATURE_MEMBER) ? await zip.readMember(FRESHNESS_SIGNATURE_MEMBER, STATEMENT_MAX_BYTES) : Buffer.alloc(0),
+      }
+    : null;
+  return { bytes, signature, freshness };
 }
 
 /** W-F1: reads a Packages zip made by WAPT (1.8 or 2.x) or by wapt-get. */

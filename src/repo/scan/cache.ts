@@ -10,10 +10,12 @@
 // The JSON names its blob and the byte count it relies on; appended bytes are
 // fsynced before the JSON that points at them is renamed into place, so after a
 // crash the JSON never references bytes that are not on disk.
+// Both are written through private-file.ts: never through a symlink, read back only when ours.
 import { constants } from 'node:fs';
-import { open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { readdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SetupKind } from '../../package/index.js';
+import { openOwnFile, readOwnFile, replaceFile } from './private-file.js';
 
 export const SCAN_CACHE_FILE = '.wapt-get-scan-cache';
 const FORMAT = 2;
@@ -81,14 +83,16 @@ export function emptyScanCache(): ScanCache {
 export async function loadScanCache(dir: string, onWarning?: (m: string) => void): Promise<ScanCache> {
   let text: string;
   try {
-    text = await readFile(join(dir, SCAN_CACHE_FILE), 'utf8');
-  } catch {
+    text = (await readOwnFile(join(dir, SCAN_CACHE_FILE))).toString('utf8');
+  } catch (err) {
+    // Absent is normal; a symlink or a file another user put there is not our cache.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onWarning?.(`${SCAN_CACHE_FILE}: ignored (${(err as Error).message}); every package is read again`);
     return emptyScanCache();
   }
   try {
     const json = JSON.parse(text) as StoredJson;
     if (json.format !== FORMAT) throw new Error(`format ${json.format}, expected ${FORMAT}`);
-    const data = json.blob.bytes === 0 ? Buffer.alloc(0) : await readFile(join(dir, blobName(json.blob.gen)));
+    const data = json.blob.bytes === 0 ? Buffer.alloc(0) : await readOwnFile(join(dir, blobName(json.blob.gen)));
     if (data.length < json.blob.bytes) throw new Error('blob shorter than recorded');
     const entries = new Map<string, CachedPackage>();
     for (const [name, size, mtimeMs, ino, md5, sha256, pkg, version, section, signatureDate, setupKind, certs, verified, off, len] of json.entries) {
@@ -131,11 +135,11 @@ export async function saveScanCache(dir: string, cache: ScanCache, opts: { compa
  * is being written: the JSON on disk still names the old bytes until
  * writeScanJson replaces it. Returns whether a new generation was started.
  */
-export async function writeScanBlob(dir: string, cache: ScanCache, opts: { compactMinDead?: number } = {}): Promise<boolean> {
+export async function writeScanBlob(dir: string, cache: ScanCache, opts: { compactMinDead?: number; compact?: boolean } = {}): Promise<boolean> {
   let live = 0;
   for (const e of cache.entries.values()) if (e.stored && cache.blob.gen > 0) live += e.stored.len;
   const dead = cache.blob.bytes - live;
-  const compact = cache.blob.gen === 0 || (dead > (opts.compactMinDead ?? COMPACT_MIN_DEAD) && dead > live);
+  const compact = opts.compact || cache.blob.gen === 0 || (dead > (opts.compactMinDead ?? COMPACT_MIN_DEAD) && dead > live);
   const gen = compact ? cache.blob.gen + 1 : cache.blob.gen;
   let at = compact ? 0 : cache.blob.bytes;
   const parts: Buffer[] = [];
@@ -146,11 +150,20 @@ export async function writeScanBlob(dir: string, cache: ScanCache, opts: { compa
       at += e.block.length;
     }
   }
-  if (parts.length > 0 || compact) {
-    const fh = await open(join(dir, blobName(gen)), compact ? 'w' : constants.O_RDWR | constants.O_CREAT, 0o644);
+  if (compact) {
+    // A new generation: a fresh private file renamed into place.
+    await replaceFile(dir, join(dir, blobName(gen)), (fh) => writeAllAt(fh, parts, 0), { sync: true });
+  } else if (parts.length > 0) {
+    let fh: FileHandle;
+    try {
+      fh = await openOwnFile(join(dir, blobName(gen)), constants.O_RDWR);
+    } catch {
+      // Gone, replaced by a symlink or by another user's file: start a new generation instead.
+      return writeScanBlob(dir, cache, { ...opts, compact: true });
+    }
     try {
       // Positional writes (no 20 MB concatenation); a tail left by an interrupted save is simply overwritten.
-      await writeAllAt(fh, parts, compact ? 0 : cache.blob.bytes);
+      await writeAllAt(fh, parts, cache.blob.bytes);
       await fh.truncate(at);
       await fh.datasync();
     } finally {
@@ -187,10 +200,7 @@ export async function writeScanJson(dir: string, cache: ScanCache, compacted: bo
       e.stored!.len,
     ]),
   };
-  const dest = join(dir, SCAN_CACHE_FILE);
-  const tmp = `${dest}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(json), { mode: 0o644 });
-  await rename(tmp, dest);
+  await replaceFile(dir, join(dir, SCAN_CACHE_FILE), (fh) => fh.writeFile(JSON.stringify(json)));
   if (compacted) await removeOtherBlobs(dir, cache.blob.gen);
 }
 

@@ -6,12 +6,12 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { WaptError, asWaptError } from '../../errors.js';
-import type { TrustStore } from '../../crypto/index.js';
+import { TrustPolicy, type TrustStore } from '../../crypto/index.js';
 import { parseControl } from '../../package/index.js';
 import { verifyControlSignature } from '../../package/index.js';
 import { checkCodeSigningRule } from '../../package/index.js';
 import { writePackagesZipBytes } from '../index-file/packages-zip.js';
-import { sha256Hex } from '../statement/statement.js';
+import { REPOSITORY_NAME, sha256Hex } from '../statement/create.js';
 import { loadScanCache, saveScanCache, writeScanBlob, writeScanJson, type CachedPackage, type ScanCache } from './cache.js';
 import { listPackageFiles } from './files.js';
 import { compareIndexEntries } from './order.js';
@@ -28,6 +28,22 @@ export interface ScanSigning {
   expiresInMs: number;
   /** Name written in the statement; default: the directory's base name. */
   repository?: string;
+  /** Ignore the version of the statement already in Packages (docs/index-statement.md "Resetting the version"). */
+  resetVersion?: boolean;
+}
+
+/** Before any work: the key must be one the trust policy allows for index statements, the name one clients can pin. */
+function checkSigning(dir: string, sign: ScanSigning): string {
+  const refused = TrustPolicy.refusal('index-statement', sign.cert, { source: 'scanpackages --sign' });
+  if (refused) throw refused;
+  const repository = sign.repository ?? basename(resolve(dir));
+  if (!REPOSITORY_NAME.test(repository)) {
+    throw new WaptError(
+      'USAGE',
+      `repository name ${JSON.stringify(repository)} (from the directory name): give one with --repository NAME (letters, digits, . _ -)`,
+    );
+  }
+  return repository;
 }
 
 export interface ScanOptions {
@@ -89,6 +105,11 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
   const now = opts.now ?? new Date();
   const warn = (m: string) => opts.onWarning?.(m);
   const indexPath = join(dir, PACKAGES_FILE);
+  // X2, issue 8: refuse a disallowed key or an unverifiable previous version before writing anything.
+  const repository = opts.sign && checkSigning(dir, opts.sign);
+  const previousVersion = opts.sign
+    ? await previousStatementVersion(indexPath, { signer: opts.sign.cert, trust: opts.trust, resetVersion: opts.sign.resetVersion ?? false, now, warn })
+    : null;
   const cache = await loadScanCache(dir, warn);
   const memo = new CertificateMemo();
   const skipped: ScanSkip[] = [];
@@ -219,7 +240,6 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
     return { ...result, written: false, statementVersion: null };
   }
   const writeIndex = async () => {
-    const previousVersion = opts.sign ? await previousStatementVersion(indexPath, cache.lastStatementVersion, warn) : null;
     return writePackagesZipBytes(indexPath, {
       packagesBytes,
       packagesSha256,
@@ -230,7 +250,7 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
         cert: opts.sign.cert,
         expiresInMs: opts.sign.expiresInMs,
         previousVersion,
-        repository: opts.sign.repository ?? basename(resolve(dir)),
+        repository: repository as string,
       },
     });
   };

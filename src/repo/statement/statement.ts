@@ -1,152 +1,119 @@
-// X2 (ours): the signed index statement. It binds the exact bytes of the
-// `Packages` member to a version that only grows and to an expiry date, so a
-// client can refuse a replayed (rollback), frozen (expired) or edited index.
-// Layout and client rules: docs/index-statement.md. Pure: bytes in, verdict out.
-import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
+// X2 client rules (docs/index-statement.md "Client rules"), in order. The signer of
+// each statement is asked of the one trust policy (crypto/policy.ts) for THIS
+// repository; nothing is stored here: the caller stores only what this accepts.
+import type { X509Certificate } from 'node:crypto';
 import { WaptError } from '../../errors.js';
-import { decodeBase64Loose, fingerprintSha256, signSha256, verifySha256, type TrustStore } from '../../crypto/index.js';
+import {
+  decodeBase64Loose,
+  fingerprintSha256,
+  TrustPolicy,
+  verifySha256,
+  type RepositorySigners,
+  type SignerRole,
+  type TrustStore,
+} from '../../crypto/index.js';
+import { FRESHNESS_MEMBER, parseFreshness } from './freshness.js';
+import { MAX_VERSION_LEAD_S, parseStatement, sha256Hex, STATEMENT_MEMBER, type IndexStatement } from './create.js';
 
-/** Zip members of the `Packages` file; WAPT ignores members it does not know. */
-export const STATEMENT_MEMBER = 'wapt-get/index-statement.json';
-export const STATEMENT_SIGNATURE_MEMBER = 'wapt-get/index-statement.json.sig';
-export const STATEMENT_FORMAT = 1;
-/** Statements are a few hundred bytes; anything larger is not ours. */
-export const STATEMENT_MAX_BYTES = 64 * 1024;
-
-export interface StatementFields {
-  format: number;
-  repository: string;
-  version: number;
-  created: string;
-  expires: string;
-  packages_sha256: string;
-  signer_fingerprint: string;
-}
-
-/** The two members as stored: JSON bytes and the base64 signature text. */
-export interface IndexStatement {
-  bytes: Buffer;
-  signature: Buffer;
-}
-
-export interface CreateStatementOptions {
-  packagesBytes: Buffer;
-  /** sha256 hex of packagesBytes, when already computed. */
-  packagesSha256?: string;
-  /** Version of the statement this one replaces (null: none known). */
-  previousVersion: number | null;
-  expiresInMs: number;
-  key: KeyObject;
-  cert: X509Certificate;
-  now?: Date;
-  /** A name for the repository (no URL: mirrors serve the same statement). */
-  repository?: string;
-}
-
-/**
- * previous + 1, but never below the current Unix time in seconds: a repository
- * directory re-created from scratch (no previous statement) still moves past
- * every version its clients have seen, as long as the clock is right.
- */
-export function nextStatementVersion(previousVersion: number | null, now: Date): number {
-  const clock = Math.floor(now.getTime() / 1000);
-  return Math.max(previousVersion === null ? 0 : previousVersion + 1, clock);
-}
-
-export function sha256Hex(data: Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/** Canonical bytes: the fields in this fixed order, compact JSON, UTF-8, no trailing newline. */
-export function serializeStatement(fields: StatementFields): Buffer {
-  const ordered: StatementFields = {
-    format: fields.format,
-    repository: fields.repository,
-    version: fields.version,
-    created: fields.created,
-    expires: fields.expires,
-    packages_sha256: fields.packages_sha256,
-    signer_fingerprint: fields.signer_fingerprint,
-  };
-  return Buffer.from(JSON.stringify(ordered), 'utf8');
-}
-
-export function createStatement(opts: CreateStatementOptions): IndexStatement & { fields: StatementFields } {
-  if (!Number.isFinite(opts.expiresInMs) || opts.expiresInMs <= 0) {
-    throw new WaptError('USAGE', `index statement lifetime must be positive (got ${opts.expiresInMs} ms)`);
-  }
-  const now = opts.now ?? new Date();
-  const fields: StatementFields = {
-    format: STATEMENT_FORMAT,
-    repository: opts.repository ?? '',
-    version: nextStatementVersion(opts.previousVersion, now),
-    created: now.toISOString(),
-    expires: new Date(now.getTime() + opts.expiresInMs).toISOString(),
-    packages_sha256: opts.packagesSha256 ?? sha256Hex(opts.packagesBytes),
-    signer_fingerprint: fingerprintSha256(opts.cert),
-  };
-  const bytes = serializeStatement(fields);
-  const sig = signSha256(opts.key, bytes);
-  // A key that does not belong to the certificate would publish an index no client accepts.
-  if (!verifySha256(opts.cert, bytes, sig)) {
-    throw new WaptError('KEY_CERT_MISMATCH', 'the index signing key does not belong to the certificate given');
-  }
-  return { bytes, signature: Buffer.from(sig.toString('base64') + '\n', 'ascii'), fields };
-}
-
-const HEX64 = /^[0-9a-f]{64}$/;
-
-function invalid(message: string): WaptError {
-  return new WaptError('INDEX_INVALID', `index statement: ${message}`);
-}
-
-/** Shape check only (no signature): the fields we rely on, with their types. */
-export function parseStatement(bytes: Buffer): StatementFields {
-  if (bytes.length > STATEMENT_MAX_BYTES) throw invalid(`larger than ${STATEMENT_MAX_BYTES} bytes`);
-  let data: unknown;
-  try {
-    data = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new WaptError('INDEX_INVALID', 'index statement is not JSON', { cause: err });
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw invalid('not a JSON object');
-  const d = data as Record<string, unknown>;
-  if (d.format !== STATEMENT_FORMAT) throw invalid(`unsupported format ${JSON.stringify(d.format)} (this wapt-get reads format ${STATEMENT_FORMAT})`);
-  if (typeof d.repository !== 'string') throw invalid('repository must be a string');
-  if (typeof d.version !== 'number' || !Number.isSafeInteger(d.version) || d.version < 0) throw invalid('version must be a non-negative integer');
-  for (const k of ['created', 'expires'] as const) {
-    if (typeof d[k] !== 'string' || Number.isNaN(Date.parse(d[k] as string))) throw invalid(`${k} must be an ISO date`);
-  }
-  for (const k of ['packages_sha256', 'signer_fingerprint'] as const) {
-    if (typeof d[k] !== 'string' || !HEX64.test(d[k] as string)) throw invalid(`${k} must be 64 lowercase hex digits`);
-  }
-  return d as unknown as StatementFields;
-}
+// The writing half keeps its old import path (statement.js).
+export * from './create.js';
 
 export interface VerifyStatementOptions {
   trust: TrustStore;
   /** Candidate signer and intermediate certificates: the index's ssl/ members. */
   certificates: readonly X509Certificate[] | ReadonlyMap<string, X509Certificate>;
   now?: Date;
-  /** Highest statement version this client accepted from the repository (null: never saw one). */
+  /** Highest statement version this client accepted for the repository (null: never saw one). */
   lastSeenVersion: number | null;
+  /** packages_sha256 accepted at lastSeenVersion: an equal version must be the same index (TUF 5.4.3.1). */
+  lastSeenPackagesSha256?: string | null;
+  /** The repository name this client expects (repository_id, or the one first accepted); null: take the first. */
+  expectedRepository?: string | null;
+  /** The repository's pins (index_signer, index_freshness_signer); absent: the default rule. */
+  signers?: RepositorySigners;
+  /** The freshness statement members (refresh-index), when the index has them. */
+  freshness?: IndexStatement | null;
   /** Refuse an index without a statement (the repository served a signed one before, or policy). */
   requireSigned: boolean;
 }
 
 export interface VerifiedStatement {
+  /** The version clients compare: the freshness statement's when there is one. */
   version: number;
   created: Date;
   expires: Date;
   repository: string;
+  packagesSha256: string;
+  /** The index statement's signer (the content key). */
   signer: X509Certificate;
   fingerprint: string;
+  /** The statement's own version, and the freshness signer when a freshness statement renewed it. */
+  statementVersion: number;
+  freshness: { fingerprint: string; version: number } | null;
+}
+
+const asList = (c: VerifyStatementOptions['certificates']): readonly X509Certificate[] =>
+  Array.isArray(c) ? (c as readonly X509Certificate[]) : [...(c as ReadonlyMap<string, X509Certificate>).values()];
+
+/** Signature over the exact member bytes, then the policy for `role` (pins, chain, dates, CRLs). */
+function checkSigner(
+  role: SignerRole,
+  member: string,
+  bytes: Buffer,
+  signature: Buffer | null,
+  fingerprint: string,
+  certs: readonly X509Certificate[],
+  opts: VerifyStatementOptions,
+  now: Date,
+): X509Certificate {
+  const signer = certs.find((c) => fingerprintSha256(c) === fingerprint);
+  if (!signer) {
+    throw new WaptError('SIGNER_UNTRUSTED', `${member}: signer ${fingerprint.slice(0, 16)}… has no certificate in the index (ssl/)`, {
+      detail: { signer_fingerprint: fingerprint },
+    });
+  }
+  const sig = signature === null ? Buffer.alloc(0) : decodeBase64Loose(signature.toString('ascii'));
+  if (sig.length === 0 || !verifySha256(signer, bytes, sig)) {
+    throw new WaptError('SIGNATURE_INVALID', `the signature of ${member} does not verify (${member}.sig)`, { detail: { signer_fingerprint: fingerprint } });
+  }
+  TrustPolicy.of(opts.trust).authorize(
+    role,
+    signer,
+    certs.filter((c) => c !== signer),
+    { at: now, signers: opts.signers, source: member },
+  );
+  return signer;
+}
+
+/** X2: a version is at most a day ahead of its own signing time, which is at most a day ahead of ours. */
+function checkVersionLead(what: string, version: number, created: string, now: Date): void {
+  const createdMs = Date.parse(created);
+  if (createdMs > now.getTime() + MAX_VERSION_LEAD_S * 1000) {
+    throw new WaptError(
+      'INDEX_VERSION_AHEAD',
+      `the ${what} claims to be signed on ${created}, more than a day after this client's clock (${now.toISOString()})`,
+      {
+        detail: { created, now: now.toISOString() },
+      },
+    );
+  }
+  const limit = Math.floor(createdMs / 1000) + MAX_VERSION_LEAD_S;
+  if (version > limit) {
+    throw new WaptError(
+      'INDEX_VERSION_AHEAD',
+      `the ${what} has version ${version}, more than one day ahead of its signing time ${created} (at most ${limit})`,
+      {
+        detail: { version, created, limit },
+      },
+    );
+  }
 }
 
 /**
- * X2 client rules, in order: signature by a trusted certificate, digest of the
- * Packages bytes, no rollback, not expired. Returns null for an unsigned index
- * when that is allowed.
+ * X2 client rules, in order: the statement's signer is allowed for this repository,
+ * it names this repository, the Packages digest, the freshness statement (if any),
+ * versions not ahead of their time, no rollback or equal-version change, not
+ * expired. Returns null for an unsigned index when that is allowed.
  */
 export function verifyStatement(
   statement: Buffer | null,
@@ -162,55 +129,78 @@ export function verifyStatement(
   }
   const fields = parseStatement(statement);
   const now = opts.now ?? new Date();
-  const certs = Array.isArray(opts.certificates)
-    ? (opts.certificates as readonly X509Certificate[])
-    : [...(opts.certificates as ReadonlyMap<string, X509Certificate>).values()];
-  const signer = certs.find((c) => fingerprintSha256(c) === fields.signer_fingerprint);
-  if (!signer) {
-    throw new WaptError('SIGNER_UNTRUSTED', `index statement signer ${fields.signer_fingerprint.slice(0, 16)}… has no certificate in the index (ssl/)`, {
-      detail: { signer_fingerprint: fields.signer_fingerprint },
-    });
+  const certs = asList(opts.certificates);
+  // 1-2. Who signed, and may that certificate sign this repository's index?
+  const signer = checkSigner('index-statement', STATEMENT_MEMBER, statement, signature, fields.signer_fingerprint, certs, opts, now);
+  // 3. The statement names the repository this client asked for (a DEV index served for PROD).
+  if (opts.expectedRepository != null && fields.repository !== opts.expectedRepository) {
+    throw new WaptError(
+      'INDEX_WRONG_REPOSITORY',
+      `the index is signed for repository ${JSON.stringify(fields.repository)}, but this repository is ${JSON.stringify(opts.expectedRepository)}`,
+      { detail: { offered: fields.repository, expected: opts.expectedRepository } },
+    );
   }
-  const sig = signature === null ? Buffer.alloc(0) : decodeBase64Loose(signature.toString('ascii'));
-  if (sig.length === 0 || !verifySha256(signer, statement, sig)) {
-    throw new WaptError('SIGNATURE_INVALID', `the index statement signature does not verify (${STATEMENT_SIGNATURE_MEMBER})`, {
-      detail: { signer_fingerprint: fields.signer_fingerprint },
-    });
-  }
-  opts.trust.verifyChain(
-    signer,
-    certs.filter((c) => c !== signer),
-    { at: now },
-  );
-
+  // 4. Digest of the Packages bytes.
   const actual = sha256Hex(packagesBytes);
   if (actual !== fields.packages_sha256) {
     throw new WaptError('INDEX_DIGEST_MISMATCH', 'the Packages member does not match the sha256 in the signed index statement', {
       detail: { expected: fields.packages_sha256, actual },
     });
   }
-  if (opts.lastSeenVersion !== null && fields.version < opts.lastSeenVersion) {
+  checkVersionLead('index statement', fields.version, fields.created, now);
+  // 5. A freshness statement renews version and expiry of exactly this statement.
+  let effective = { version: fields.version, created: fields.created, expires: fields.expires };
+  let freshness: VerifiedStatement['freshness'] = null;
+  const fr = opts.freshness ?? null;
+  if (fr) {
+    const f = parseFreshness(fr.bytes);
+    checkSigner('index-freshness', FRESHNESS_MEMBER, fr.bytes, fr.signature, f.signer_fingerprint, certs, opts, now);
+    if (f.statement_sha256 !== sha256Hex(statement) || f.packages_sha256 !== fields.packages_sha256 || f.repository !== fields.repository) {
+      throw new WaptError('INDEX_DIGEST_MISMATCH', 'the freshness statement does not renew the index statement beside it (another statement or package set)', {
+        detail: { statement_sha256: f.statement_sha256, packages_sha256: f.packages_sha256 },
+      });
+    }
+    if (f.version < fields.version) {
+      throw new WaptError('INDEX_ROLLBACK', `the freshness statement version ${f.version} is older than the statement it renews (${fields.version})`);
+    }
+    checkVersionLead('freshness statement', f.version, f.created, now);
+    effective = { version: f.version, created: f.created, expires: f.expires };
+    freshness = { fingerprint: f.signer_fingerprint, version: f.version };
+  }
+  // 6. Rollback, and an equal version that is another index (tuf-js EqualVersionError).
+  if (opts.lastSeenVersion !== null && effective.version < opts.lastSeenVersion) {
     throw new WaptError(
       'INDEX_ROLLBACK',
-      `the server offered index version ${fields.version}, older than version ${opts.lastSeenVersion} already seen (created ${fields.created})`,
-      { detail: { offered: fields.version, lastSeen: opts.lastSeenVersion } },
+      `the server offered index version ${effective.version}, older than version ${opts.lastSeenVersion} already seen (created ${effective.created})`,
+      { detail: { offered: effective.version, lastSeen: opts.lastSeenVersion } },
     );
   }
-  const expires = new Date(fields.expires);
+  if (effective.version === opts.lastSeenVersion && opts.lastSeenPackagesSha256 && opts.lastSeenPackagesSha256 !== fields.packages_sha256) {
+    throw new WaptError(
+      'INDEX_VERSION_REUSED',
+      `the server offered index version ${effective.version} again, but over other packages than the index accepted at that version`,
+      { detail: { version: effective.version, offered: fields.packages_sha256, accepted: opts.lastSeenPackagesSha256 } },
+    );
+  }
+  // 7. Freeze.
+  const expires = new Date(effective.expires);
   if (expires.getTime() <= now.getTime()) {
     const hours = Math.round((now.getTime() - expires.getTime()) / 3_600_000);
     throw new WaptError(
       'INDEX_EXPIRED',
-      `the repository index expired on ${fields.expires} (${hours} h ago); the publisher must run scanpackages with the index signing key again to renew it, or the mirror serving it is stale`,
-      { detail: { expires: fields.expires, version: fields.version } },
+      `the repository index expired on ${effective.expires} (${hours} h ago); the publisher must run scanpackages (or refresh-index) with its signing key again to renew it, or the mirror serving it is stale`,
+      { detail: { expires: effective.expires, version: effective.version } },
     );
   }
   return {
-    version: fields.version,
-    created: new Date(fields.created),
+    version: effective.version,
+    created: new Date(effective.created),
     expires,
     repository: fields.repository,
+    packagesSha256: fields.packages_sha256,
     signer,
     fingerprint: fields.signer_fingerprint,
+    statementVersion: fields.version,
+    freshness,
   };
 }
