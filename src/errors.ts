@@ -34,10 +34,6 @@ export const ERROR_TABLE = {
   NO_REPOSITORY: { exit: EXIT.USAGE, remedy: 'set repo_url in the [global] section of wapt-get.ini; `wapt-get config` shows what was read' },
   NODE_TOO_OLD: { exit: EXIT.FAILURE, remedy: 'install Node.js 20.15 or newer (README: Install)' },
   ADDRESS_IN_USE: { exit: EXIT.FAILURE, remedy: 'another program listens there: choose another `serve --port` (0 picks a free one)' },
-  CONFIG_NOT_FOUND: { exit: EXIT.USAGE, remedy: 'check the path given with --config (README: Configuration shows a wapt-get.ini)' },
-  NO_REPOSITORY: { exit: EXIT.USAGE, remedy: 'set repo_url in the [global] section of wapt-get.ini; `wapt-get config` shows what was read' },
-  NODE_TOO_OLD: { exit: EXIT.FAILURE, remedy: 'install Node.js 20.15 or newer (README: Install)' },
-  ADDRESS_IN_USE: { exit: EXIT.FAILURE, remedy: 'another program listens there: choose another `serve --port` (0 picks a free one)' },
   CONTROL_PARSE: { exit: EXIT.USAGE, remedy: 'fix the named line of WAPT/control' },
   CONTROL_INVALID: { exit: EXIT.USAGE, remedy: 'fix the named field of WAPT/control' },
   MSI_INVALID: { exit: EXIT.USAGE, remedy: 'the file is not a Windows Installer database with ProductName/Version/Code; check that it is the .msi itself' },
@@ -90,8 +86,6 @@ export const ERROR_TABLE = {
   // repository index
   INDEX_INVALID: { exit: EXIT.VERIFY, remedy: 'the Packages index is not a valid zip/text; run scanpackages again on the server' },
   INDEX_EXPIRED: { exit: EXIT.VERIFY, remedy: 'the repository index expired: the publisher must run scanpackages again (or the mirror is stale)' },
-  INDEX_NEVER_FETCHED: { exit: EXIT.FAILURE, remedy: 'run `wapt-get update` first; `wapt-get doctor` checks each repository' },
-  INDEX_STALE: { exit: EXIT.FAILURE, remedy: 'run `wapt-get update` (the stored index is older than index_max_age); `wapt-get doctor` says why it fails' },
   INDEX_NEVER_FETCHED: { exit: EXIT.FAILURE, remedy: 'run `wapt-get update` first; `wapt-get doctor` checks each repository' },
   INDEX_STALE: { exit: EXIT.FAILURE, remedy: 'run `wapt-get update` (the stored index is older than index_max_age); `wapt-get doctor` says why it fails' },
   HOST_PACKAGE_MISMATCH: {

@@ -5,7 +5,6 @@ import path from 'node:path';
 import { EXIT, WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
 import { requireUsableIndex } from '../index-health.js';
-import { requireUsableIndex } from '../index-health.js';
 import { downloadPlan } from './execute.js';
 import { installSteps, pendingSteps, upgradePlan, type PendingStep } from './plan.js';
 import { planJson, type PlanJson } from './report.js';
@@ -58,7 +57,6 @@ export interface CheckOutcome {
 /** Read-only: exit 0 when up to date, 100 (UPGRADES_PENDING) when `upgrade` has work. */
 export async function checkUpgradesVerb(config: WaptConfig, io: VerbIo): Promise<CheckOutcome> {
   return withRuntime(config, io, { write: false }, async (rt) => {
-    requireUsableIndex(rt.db, rt.config); // no repository / never fetched / expired is not "up to date"
     requireUsableIndex(rt.db, rt.config); // no repository / never fetched / expired is not "up to date"
     const ctx = upgradePlan(rt.db, rt.config);
     const pending = pendingSteps(ctx.plan);
