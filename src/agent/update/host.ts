@@ -1,11 +1,17 @@
 // W-F4: the host package, fetched directly as <host repo>/<host-uuid>.wapt (404: the
 // host has none). It is verified in full (it is a whole package, not an index entry)
-// and recorded as the only available entry of repository `wapt-host`.
+// and recorded as the only available entry of repository `wapt-host`. The host
+// repository outranks every other, so it is a second index with its own checks
+// (issue 8 §3): the package must be named after this host (it can add requirements
+// to this host, never stand in for another package), and its (version,
+// signature_date) never goes back from the last one accepted, which is kept in
+// params across a 404. Any refusal happens before the DB or the cached copy change.
+import os from 'node:os';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WaptError, isWaptError } from '../../errors.js';
-import { hashFile } from '../../package/index.js';
-import { verifyPackage } from '../../package/index.js';
+import { compareVersions, field, hashFile, verifyPackage, type VerifiedPackage } from '../../package/index.js';
+import type { WaptDb } from '../db/index.js';
 import type { RepoConfig } from '../config.js';
 import type { HttpClient } from '../../repo/index.js';
 import { memberUrl } from './source.js';
@@ -13,6 +19,67 @@ import type { RepoUpdateResult, UpdateDeps } from './repo.js';
 import { entryFromControl, isSafeFilename } from './verify-index.js';
 
 export const HOST_REPO = 'wapt-host';
+
+/**
+ * W-F4: the names a host package may carry here: the host UUID, or (as WAPT allows)
+ * the host's FQDN; compared case-insensitively, as WAPT does. A bare hostname (no dot)
+ * is not an FQDN and could be any package's name, so it never qualifies.
+ */
+export function isHostPackageName(name: string, hostUuid: string | null, fqdn = os.hostname()): boolean {
+  const n = name.toLowerCase();
+  if (hostUuid && n === hostUuid.toLowerCase()) return true;
+  return fqdn.includes('.') && n === fqdn.toLowerCase();
+}
+
+/** What was last accepted from the host repository (params, keyed by the host UUID). */
+export interface AcceptedHostPackage {
+  package: string;
+  version: string;
+  signature_date: string;
+  sha256: string;
+}
+
+const acceptedKey = (hostUuid: string) => `host_package_accepted:${hostUuid.toLowerCase()}`;
+
+export function lastAcceptedHostPackage(db: WaptDb, hostUuid: string): AcceptedHostPackage | null {
+  const raw = db.params.get(acceptedKey(hostUuid));
+  if (raw === undefined || raw === null) return null;
+  try {
+    return JSON.parse(raw) as AcceptedHostPackage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Issue 8 §3, pure: throws unless `v` may replace what was accepted last. The name is
+ * the host's (HOST_PACKAGE_MISMATCH); (version, signature_date) does not go back, and an
+ * equal pair must be the very same file (HOST_PACKAGE_ROLLBACK: equal is not newer).
+ */
+export function checkHostPackage(v: VerifiedPackage, sha256: string, hostUuid: string, last: AcceptedHostPackage | null): AcceptedHostPackage {
+  if (!isHostPackageName(v.package, hostUuid)) {
+    throw new WaptError(
+      'HOST_PACKAGE_MISMATCH',
+      `the host repository served ${v.package} ${v.version} as this host's package, but this host is ${hostUuid}: a host package may only be named after its host`,
+      { detail: { package: v.package, version: v.version, host_uuid: hostUuid } },
+    );
+  }
+  const now: AcceptedHostPackage = { package: v.package, version: v.version, signature_date: field(v.control, 'signature_date'), sha256 };
+  if (last) {
+    const byVersion = compareVersions(now.version, last.version);
+    const older = byVersion < 0 || (byVersion === 0 && now.signature_date < last.signature_date);
+    const sameButDifferent = byVersion === 0 && now.signature_date === last.signature_date && now.sha256 !== last.sha256;
+    if (older || sameButDifferent) {
+      const why = older ? 'older than' : 'a different file with the same version and signing date as';
+      throw new WaptError(
+        'HOST_PACKAGE_ROLLBACK',
+        `the host repository served ${now.package} ${now.version} (signed ${now.signature_date || 'at no date'}), ${why} the host package already accepted (${last.version}, signed ${last.signature_date})`,
+        { detail: { offered: now, accepted: last } },
+      );
+    }
+  }
+  return now;
+}
 
 export async function updateHostPackage(deps: UpdateDeps, repo: RepoConfig, hostUuid: string, client: HttpClient, now = new Date()): Promise<RepoUpdateResult> {
   const filename = `${hostUuid}.wapt`;
@@ -60,20 +127,26 @@ export async function updateHostPackage(deps: UpdateDeps, repo: RepoConfig, host
   if (res.status === 'not-modified') return { ...result(deps.db.available.count(HOST_REPO)), status: 'not-modified' };
 
   let verified;
+  let digests;
+  let accepted: AcceptedHostPackage;
   try {
+    // W-D3..W-D5: the code-signing rule applies here as everywhere (setup code needs a code-signer).
+    // TODO(issue 8 §1): ask TrustPolicy for role 'host-package' once it is in the tree.
     verified = await verifyPackage(tmp, { trust: deps.trust, at: now });
+    digests = await hashFile(tmp, ['md5', 'sha256']);
+    accepted = checkHostPackage(verified, digests.sha256!, hostUuid, lastAcceptedHostPackage(deps.db, hostUuid));
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
   await rename(tmp, dest);
-  const digests = await hashFile(dest, ['md5', 'sha256']);
   const fields = new Map(verified.control);
   fields.set('filename', filename);
   fields.set('size', String((await stat(dest)).size));
   fields.set('md5sum', digests.md5!);
   fields.set('sha256', digests.sha256!);
   deps.db.transaction(() => {
+    deps.db.params.set(acceptedKey(hostUuid), JSON.stringify(accepted));
     deps.db.available.replaceRepo(HOST_REPO, [entryFromControl(fields, verified.signerFingerprint)]);
     deps.db.repos.put({
       name: HOST_REPO,

@@ -8,7 +8,7 @@ import { failedResult, updateRepo, type RepoUpdateResult } from './repo.js';
 import { sourceForUrl } from './source.js';
 import { noRepositoryError } from '../index-health.js';
 
-export { HOST_REPO } from './host.js';
+export { HOST_REPO, isHostPackageName, checkHostPackage, lastAcceptedHostPackage, type AcceptedHostPackage } from './host.js';
 export { readAndVerify, storeIndex, updateRepo, failedResult, type RepoUpdateResult, type UpdateDeps, type UpdateTarget } from './repo.js';
 export { verifyIndex, isSafeFilename, entryFromControl, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
 export { fetchIndex, sourceForUrl, memberUrl, type IndexSource, type FetchedIndex } from './source.js';
