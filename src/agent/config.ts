@@ -31,6 +31,13 @@ export interface RepoConfig {
   timeoutMs: number;
   allowInsecureHttp: boolean;
   allowUnsignedIndex: boolean;
+  // X2 index trust (always settled by loadConfig; absent on ad-hoc HTTP endpoints such as wapt_server).
+  /** X2 `index_signer`: pinned index statement signers (64-hex fingerprints or absolute certificate paths); [] = the default rule. */
+  indexSigners?: string[];
+  /** X2 `index_freshness_signer`: certificates that may only renew the index's version and expiry (refresh-index); [] = none. */
+  indexFreshnessSigners?: string[];
+  /** X2 `repository_id`: the repository name its statements must carry; null = the name first accepted. */
+  repositoryId?: string | null;
 }
 
 export interface WaptConfig {
@@ -214,6 +221,11 @@ class Reader {
     const r = this.raw(key);
     return r ? path.resolve(r.base, r.value) : null;
   }
+  /** A value set in this very section (no fallback). */
+  own(key: string): Raw | undefined {
+    const r = this.sec.get(key);
+    return r !== undefined && r.value !== '' ? r : undefined;
+  }
   bool(key: string, dflt: boolean): boolean {
     const r = this.raw(key);
     return r ? parseBool(r, key) : dflt;
@@ -260,7 +272,27 @@ function repoConfig(name: string, url: string, r: Reader): RepoConfig {
     timeoutMs: r.duration('timeout', 30_000),
     allowInsecureHttp: r.bool('allow_insecure_http', false),
     allowUnsignedIndex: r.bool('allow_unsigned_index', false),
+    ...indexTrust(r),
   };
+}
+
+/** X2 pins and identity: the section's own keys only ([global] speaks for the main repository alone). */
+function indexTrust(r: Reader): Required<Pick<RepoConfig, 'indexSigners' | 'indexFreshnessSigners' | 'repositoryId'>> {
+  const pins = (key: string): string[] => {
+    const raw = r.own(key);
+    if (!raw) return [];
+    return raw.value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean)
+      .map((v) => {
+        const hex = v.replace(/:/g, '').toLowerCase();
+        return /^[0-9a-f]{64}$/.test(hex) ? hex : path.resolve(raw.base, v);
+      });
+  };
+  const id = r.own('repository_id');
+  if (id && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id.value)) throw invalid(id, 'repository_id', 'a repository name (letters, digits, . _ -)');
+  return { indexSigners: pins('index_signer'), indexFreshnessSigners: pins('index_freshness_signer'), repositoryId: id?.value ?? null };
 }
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {

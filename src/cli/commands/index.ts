@@ -17,6 +17,7 @@ export const commandEntries: CommandEntry[] = [
   { name: 'sign', aliases: ['sign-package'], load: async () => (await import('./sign.js')).command },
   { name: 'verify', aliases: ['verify-package'], load: async () => (await import('./verify.js')).command },
   { name: 'scanpackages', aliases: ['scan-packages'], load: async () => (await import('./scanpackages.js')).command },
+  { name: 'refresh-index', load: async () => (await import('./refresh-index.js')).command },
   { name: 'serve', load: async () => (await import('./serve.js')).command },
   { name: 'bundle', load: async () => (await import('./bundle.js')).command },
   { name: 'update', load: async () => (await import('./update.js')).command },
