@@ -15,7 +15,7 @@ export {
   type ClaimSigner,
   type ReportType,
 } from '../protocol/index.js';
-export { AgentRuntime, type AgentLog, type RuntimeOptions } from './runtime.js';
+export { AgentRuntime, httpOptionsForRepo, type AgentLog, type HttpEndpoint, type RuntimeOptions } from './runtime.js';
 export { hostEnvironment, hostOs, type EnvironmentOverrides } from './environment.js';
 export { availableCandidates, candidatesFor, priorityFromRepos, toCandidate, toCandidates, toInstalledPkg, type PriorityOf } from './candidates.js';
 export { cachePath, downloadCandidate, fetchVerifiedPackage, repoBaseUrl, type CachedPackage, type FetchPackageOptions } from './cache.js';
@@ -27,3 +27,8 @@ export { auditVerb, type AuditResultRow } from './audit.js';
 export { sessionSetupVerb, type SessionResult } from './session-setup.js';
 export * from './inventory.js';
 export { loadOrCreateHostIdentity, nextSequence, HOST_IDENTITY_DIR, type HostIdentity, type HostIdentityOptions } from './host-identity.js';
+export { fetchFromUpstream, upstreamTrust, type UpstreamFetch } from './upstream.js';
+export { setIniValue } from './ini-edit.js';
+export { reportCycle, eventsOf, agentLoop, Outbox, OUTBOX_DIR, sendOutbox, type CycleResult, type ResultLike, type AgentLoopOptions } from './report/index.js';
+export { runActions, type ActionsRun } from './actions/runner.js';
+export { updatePackageSources, type UpdateSourcesOptions, type UpdateSourcesResult } from './update-sources.js';

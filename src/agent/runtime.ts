@@ -63,25 +63,8 @@ export class AgentRuntime {
   }
 
   /** HTTP options for one repository, from its config section (W-G4). */
-  httpOptionsFor(repo: RepoConfig): HttpOptions {
-    const baseDir = join(this.config.configPath, '..');
-    const proxy = repo.httpProxy ?? proxyFromEnv(repo.url, this.env);
-    return {
-      verifyCert: parseVerifyCert(typeof repo.verifyCert === 'string' ? repo.verifyCert : repo.verifyCert ? '1' : '0', baseDir),
-      proxy: proxy ?? undefined,
-      noProxy: this.env.no_proxy ?? this.env.NO_PROXY,
-      clientCert: repo.clientCertificate ?? undefined,
-      clientKey: repo.clientPrivateKey ?? undefined,
-      connectTimeoutMs: repo.timeoutMs,
-      readTimeoutMs: repo.timeoutMs,
-      retries: 3,
-      retryBaseMs: 200,
-      maxRedirects: 5,
-      allowInsecureHttp: repo.allowInsecureHttp,
-      userAgent: `wapt-get/${VERSION_STRING}`,
-      limitRateBytesPerSec: this.config.limitRate ?? undefined,
-      onWarning: (m) => this.log.warn(m),
-    };
+  httpOptionsFor(repo: HttpEndpoint): HttpOptions {
+    return httpOptionsForRepo(this.config, repo, this.env, this.log);
   }
 
   http(repo: RepoConfig): HttpClient {
@@ -108,6 +91,37 @@ export class AgentRuntime {
       await this.lock?.release();
     }
   }
+}
+
+/** What HTTP settings need of a repository section (a wapt_server or an upload target fits too). */
+export type HttpEndpoint = Pick<RepoConfig, 'url' | 'verifyCert' | 'clientCertificate' | 'clientPrivateKey' | 'httpProxy' | 'timeoutMs' | 'allowInsecureHttp'>;
+
+/** HTTP options for one repository (W-G4): also used by packager verbs that fetch from an upstream without a DB. */
+export function httpOptionsForRepo(config: WaptConfig, repo: HttpEndpoint, env: NodeJS.ProcessEnv, log: AgentLog): HttpOptions {
+  const baseDir = join(config.configPath, '..');
+  const proxy = repo.httpProxy ?? proxyFromEnv(repo.url, env);
+  return {
+    verifyCert: parseVerifyCert(typeof repo.verifyCert === 'string' ? repo.verifyCert : repo.verifyCert ? '1' : '0', baseDir),
+    proxy: proxy ?? undefined,
+    noProxy: env.no_proxy ?? env.NO_PROXY,
+    clientCert: repo.clientCertificate ?? undefined,
+    clientKey: repo.clientPrivateKey ?? undefined,
+    connectTimeoutMs: repo.timeoutMs,
+    readTimeoutMs: repo.timeoutMs,
+    retries: 3,
+    retryBaseMs: 200,
+    maxRedirects: 5,
+    allowInsecureHttp: repo.allowInsecureHttp,
+    userAgent: `wapt-get/${VERSION_STRING}`,
+    limitRateBytesPerSec: config.limitRate ?? undefined,
+    limits: {
+      transferTimeoutMs: config.transferTimeoutMs,
+      // our own rate cap must never trip the minimum rate
+      lowSpeedLimit: config.limitRate ? Math.min(config.lowSpeedLimit, Math.floor(config.limitRate / 2)) : config.lowSpeedLimit,
+      lowSpeedTimeMs: config.lowSpeedTimeMs,
+    },
+    onWarning: (m) => log.warn(m),
+  };
 }
 
 export { DB_FILENAME };

@@ -18,4 +18,17 @@ export { resignPackage, type ResignResult } from './resign.js';
 export { checkControlSafety, unsafePackageNameReason, PYTHON_LINE_BREAKS } from './control-safety.js';
 export { CHECKS as VERIFY_CHECKS, type VerifyCheck, type CheckName, type Verdict } from './verify-checks.js';
 export { verifyPackage, readSignedParts, checkCodeSigningRule, type VerifiedPackage, type VerifyOptions } from './verify.js';
-export { makeTemplate, TEMPLATE_KINDS, isTemplateKind, type TemplateKind } from './templates.js';
+export { makeTemplate, makeTemplateFromInstaller, TEMPLATE_KINDS, isTemplateKind, type TemplateKind } from './templates.js';
+export { readMsi, type MsiProduct } from './msi/index.js';
+export {
+  unpackVerified,
+  readControlFile,
+  editSourceControl,
+  assertPackageName,
+  prefixedName,
+  bumpPackaging,
+  applyRequirementEdits,
+  type RequirementEdits,
+  type ListDiff,
+} from './source-edit.js';
+export { editManagementPackage, type EditManagementOptions, type EditManagementResult, type ManagementKind } from './management-edit.js';

@@ -4,3 +4,4 @@ export * from './index-file/index.js';
 export * from './statement/index.js';
 export * from './scan/index.js';
 export * from './http/index.js';
+export * from './publish/index.js';

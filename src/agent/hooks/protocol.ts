@@ -10,7 +10,7 @@ export interface HookJob {
 
 export type HookReply =
   | { ok: true; missing: boolean; result: unknown; persistent: Record<string, unknown> }
-  | { ok: false; error: { message: string; stack?: string }; persistent: Record<string, unknown> };
+  | { ok: false; error: { message: string; stack?: string; code?: string }; persistent: Record<string, unknown> };
 
 /** First message of the child: its listener is attached, the job may be sent (no race with module loading). */
 export interface ChildReady {

@@ -4,4 +4,5 @@ export { HttpClient, type HttpOptions, type FetchOptions, type FetchResult } fro
 export { parseVerifyCert, loadPin, derSha256, type VerifyCertMode } from './verify-cert.js';
 export { proxyFromEnv, bypassesProxy } from './proxy.js';
 export { redactUrl } from './errors.js';
-export { postJson } from './post-json.js';
+export { postJson, sendForJson, type JsonResponse } from './post-json.js';
+export { fetchPeerCertificate, normalizeFingerprint, type PeerCertificateInfo } from './peer-certificate.js';

@@ -18,15 +18,29 @@ export interface JsonResponse {
 export const MAX_JSON_RESPONSE = 1024 * 1024;
 
 /** POSTs `payload` as JSON and returns any HTTP answer (the caller decides what a 4xx means). */
-export async function postJson(url: string, payload: unknown, opts: HttpOptions): Promise<JsonResponse> {
+export function postJson(url: string, payload: unknown, opts: HttpOptions): Promise<JsonResponse> {
+  return sendForJson('POST', url, JSON.stringify(payload), { 'content-type': 'application/json' }, opts);
+}
+
+/**
+ * Sends one body (a string, or a file stream for upload-package) and reads a JSON answer.
+ * `extraHeaders` may carry an Authorization header; it is never logged.
+ */
+export async function sendForJson(
+  method: 'POST' | 'PUT',
+  url: string,
+  body: string | NodeJS.ReadableStream,
+  extraHeaders: Record<string, string>,
+  opts: HttpOptions,
+): Promise<JsonResponse> {
   const u = checkUrl(url, opts.allowInsecureHttp);
   const headers: Record<string, string> = {
-    'content-type': 'application/json',
     accept: 'application/json',
     'user-agent': opts.userAgent,
     'accept-encoding': 'identity',
+    ...extraHeaders,
   };
-  if (u.username || u.password) {
+  if ((u.username || u.password) && !headers.authorization) {
     headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
   }
   if (opts.verifyCert.kind === 'off') {
@@ -39,9 +53,9 @@ export async function postJson(url: string, payload: unknown, opts: HttpOptions)
       res = await dispatchers.forUrl(u).request({
         origin: u.origin,
         path: `${u.pathname}${u.search}`,
-        method: 'POST',
+        method,
         headers,
-        body: JSON.stringify(payload),
+        body: body as string,
       });
     } catch (err) {
       throw mapFetchError(err, u.href);
@@ -63,15 +77,15 @@ export async function postJson(url: string, payload: unknown, opts: HttpOptions)
       throw err instanceof WaptError ? err : mapFetchError(err, u.href);
     }
     const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = null;
+    let answer: unknown = null;
     if (/json/i.test(header(res, 'content-type') ?? '') && text !== '') {
       try {
-        body = JSON.parse(text);
+        answer = JSON.parse(text);
       } catch {
-        body = null;
+        answer = null;
       }
     }
-    return { status: res.statusCode, body };
+    return { status: res.statusCode, body: answer };
   } finally {
     await dispatchers.close().catch(() => undefined);
   }
