@@ -92,6 +92,12 @@ export interface WaptConfig {
   userModeRoot: string | null;
   allowUnsignedIndex: boolean;
   allowInsecureHttp: boolean;
+  /** ours (Fleet): automatic reports to wapt_server: timeout, random delay before sending, outbox bound. */
+  reportTimeoutMs: number;
+  reportJitterMs: number;
+  outboxMax: number;
+  /** ours (F3A): certificates (CAs) whose holders may sign actions for this host; null = no action is accepted. */
+  actionSignersDir: string | null;
 }
 
 /** Raw [global] keys as they would appear in the ini (command-line values). */
@@ -405,6 +411,10 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
     userModeRoot: g.path('user_mode_root'),
     allowUnsignedIndex: g.bool('allow_unsigned_index', false),
     allowInsecureHttp: g.bool('allow_insecure_http', false),
+    reportTimeoutMs: g.duration('report_timeout', 5_000),
+    reportJitterMs: g.duration('report_jitter', 3_000),
+    outboxMax: outboxMaxOf(g.str('outbox_max')),
+    actionSignersDir: g.path('action_signers_dir'),
   };
   // After every read: a key nothing asked for is unknown.
   for (const [k, r] of global) config.origins[k] = r.origin;
@@ -412,4 +422,13 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
   if (opts.path !== undefined && text === undefined) config.warnings.push(`the config file ${configPath} does not exist (given with --config); using defaults`);
   config.warnings.push(...unknownKeys(sections, asked).map(unknownKeyWarning));
   return config;
+}
+
+/** ours (Fleet): how many unsent reports the outbox keeps (the newest always). */
+function outboxMaxOf(v: string | null): number {
+  if (v === null) return 50;
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1) {
+    throw new WaptError('CONFIG_INVALID', `outbox_max = ${v}: a whole number of reports, at least 1`, { detail: { key: 'outbox_max' } });
+  }
+  return Number(v);
 }

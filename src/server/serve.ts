@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:https';
 import { isIP } from 'node:net';
 import { WaptError } from '../errors.js';
 import { createStaticHandler } from './static-files.js';
-import { createManagementHandler, isManagementPath, type ManagementOptions } from './registry/index.js';
+import { createManagementHandler, isManagementPath, sendError, ApiError, type Management, type ManagementOptions } from './registry/index.js';
+import { hostPackageGate } from './host-packages.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -30,13 +31,17 @@ export interface ServeOptions {
   /** One line per finished request (the CLI sends them to stderr). */
   log?: (line: string) => void;
   /** Enables the management API at /api/v1/ and the dashboard at /dashboard (off by default). */
-  management?: Omit<ManagementOptions, 'log'>;
+  management?: Omit<ManagementOptions, 'log' | 'adminCa'>;
+  /** PEM file of the CA that issues admin client certificates (mTLS on admin paths). */
+  adminCaPath?: string;
 }
 
 export interface RunningServer {
   url: string;
   address: string;
   port: number;
+  /** The management side when enabled (tests and the relay reach the store through it). */
+  management: Management | null;
   /** Stops accepting, lets requests in flight finish, cuts the rest after graceMs. */
   close(graceMs?: number): Promise<void>;
 }
@@ -112,13 +117,36 @@ function printable(s: string): string {
   return s.replace(/[\x00-\x1f\x7f-\x9f"]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 2048);
 }
 
+/** Counts the body bytes actually written (a cut transfer logs what was sent, not the Content-Length). */
+function countBytes(res: ServerResponse): () => number {
+  let n = 0;
+  const size = (chunk: unknown, enc?: unknown) =>
+    typeof chunk === 'string'
+      ? Buffer.byteLength(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8')
+      : chunk instanceof Uint8Array
+        ? chunk.length
+        : 0;
+  const write = res.write;
+  const end = res.end;
+  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+    n += size(chunk, rest[0]);
+    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+  } as typeof res.write;
+  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
+    if (chunk !== undefined && typeof chunk !== 'function') n += size(chunk, rest[0]);
+    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+  } as typeof res.end;
+  return () => n;
+}
+
 function withLog(handler: Handler, log: (line: string) => void): Handler {
   return (req, res) => {
     const started = process.hrtime.bigint();
     const line = `${req.method ?? '-'} ${req.url ?? '-'}`; // before the router rewrites req.url
+    const sent = countBytes(res);
     res.once('close', () => {
       const ms = Number((process.hrtime.bigint() - started) / 1_000_000n);
-      const bytes = req.method === 'HEAD' ? 0 : Number(res.getHeader('content-length') ?? 0);
+      const bytes = req.method === 'HEAD' ? 0 : sent();
       const done = res.writableFinished ? '' : ' (aborted)';
       log(`${req.socket.remoteAddress ?? '-'} "${printable(line)}" ${res.statusCode} ${bytes} ${ms}ms${done}`);
     });
@@ -164,13 +192,35 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   ];
   if (opts.hostRepoDir) mounts.push({ prefix: HOST_PREFIX, root: opts.hostRepoDir });
   const files = createRouter(mounts);
-  const api = opts.management ? await createManagementHandler({ ...opts.management, log: opts.log }) : null;
-  const router: Handler = api ? (req, res) => (isManagementPath((req.url ?? '/').split('?')[0]!) ? api(req, res) : files(req, res)) : files;
+  const [cert, key, adminCa] = await Promise.all([
+    readTls(opts.certPath, 'certificate'),
+    readTls(opts.keyPath, 'key'),
+    opts.adminCaPath ? readTls(opts.adminCaPath, 'admin CA') : Promise.resolve(undefined),
+  ]);
+  const mgmt = opts.management ? await createManagementHandler({ ...opts.management, adminCa: adminCa !== undefined, log: opts.log }) : null;
+  const gate = mgmt ? hostPackageGate(mgmt) : null;
+  const router: Handler = mgmt
+    ? (req, res) => {
+        const path = (req.url ?? '/').split('?')[0]!;
+        if (isManagementPath(path)) return mgmt.handler(req, res);
+        if (gate && path.startsWith(HOST_PREFIX)) {
+          // F1A: a host package is served only to the host it names (or an admin)
+          gate(req, path.slice(HOST_PREFIX.length)).then(
+            () => files(req, res),
+            (err: unknown) => sendError(res, err instanceof ApiError ? err : new ApiError(500, 'INTERNAL', 'internal error')),
+          );
+          return;
+        }
+        files(req, res);
+      }
+    : files;
   const handler = opts.log ? withLog(router, opts.log) : router;
-  const [cert, key] = await Promise.all([readTls(opts.certPath, 'certificate'), readTls(opts.keyPath, 'key')]);
   let server: Server;
   try {
-    server = createServer({ cert, key, minVersion: 'TLSv1.2' }, handler);
+    // Client certificates are asked for, never required: hosts present theirs for /wapt-host/,
+    // admins theirs (checked against adminCa); everything else works without one.
+    const mtls = mgmt ? { requestCert: true, rejectUnauthorized: false, ...(adminCa ? { ca: adminCa } : {}) } : {};
+    server = createServer({ cert, key, minVersion: 'TLSv1.2', ...mtls }, handler);
   } catch (err) {
     throw new WaptError('KEY_CERT_MISMATCH', `cannot use ${opts.certPath} with ${opts.keyPath}: ${(err as Error).message}`, { cause: err });
   }
@@ -189,13 +239,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     url: urlOf(address, port),
     address,
     port,
+    management: mgmt,
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         timer.unref();
         server.close(() => {
           clearTimeout(timer);
-          resolve();
+          void (mgmt ? mgmt.close() : Promise.resolve()).finally(resolve);
         });
         server.closeIdleConnections(); // keep-alive sockets would hold close() for their timeout
       });

@@ -2,7 +2,7 @@
 // with real RSA keys: registration, signed status reports, replay / staleness / signer
 // checks, size caps, and the dashboard's escaping.
 import { createHash, type KeyObject, type X509Certificate } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,11 @@ interface Res {
 
 let ca: Buffer;
 
+const ADMIN_TOKEN = 'admin-token-registry-7c1f';
+/** Admin paths get the view+ credential unless the caller set Authorization itself. */
 function call(srv: RunningServer, method: string, path: string, body?: string | Buffer, headers: Record<string, string> = {}): Promise<Res> {
+  if (!/^\/api\/v1\/(register|status|poll)$/.test(path) && headers.authorization === undefined)
+    headers = { ...headers, authorization: `Bearer ${ADMIN_TOKEN}` };
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port: srv.port, path, method, ca, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -90,12 +94,13 @@ beforeAll(async () => {
   const tls = await ensureSelfSignedTls(join(tmp, 'tls'));
   ca = await readFile(tls.certPath);
   dataDir = join(tmp, 'data');
+  await writeFile(join(tmp, 'admins'), `root admin ${createHash('sha256').update(ADMIN_TOKEN).digest('hex')}\n`);
   server = await startServer({
     repoDir: join(tmp, 'repo'),
     port: 0,
     certPath: tls.certPath,
     keyPath: tls.keyPath,
-    management: { dataDir, registrationToken: TOKEN },
+    management: { dataDir, registrationToken: TOKEN, adminTokensFile: join(tmp, 'admins') },
     log: (l) => logs.push(l),
   });
   [alice, mallory] = await Promise.all([makeHost('A11CE000-0000-4000-8000-000000000001'), makeHost('3A770000-0000-4000-8000-000000000002')]);
@@ -116,7 +121,7 @@ describe('register', () => {
     const hosts = await call(server, 'GET', '/api/v1/hosts');
     expect(hosts.status).toBe(200);
     const mine = hosts.json.hosts.find((h: any) => h.host_uuid === alice.uuid);
-    expect(mine).toMatchObject({ hostname: 'pc-A11C', packages_from: 'inventory', packages: { total: 2, ok: 1, error: 1, other: 0 } });
+    expect(mine).toMatchObject({ hostname: 'pc-A11C', packages_from: 'inventory', state: 'ERROR', counts: { total: 2, ok: 1, error: 1, pending: 0 } });
 
     const one = await call(server, 'GET', `/api/v1/hosts/${alice.uuid}`);
     expect(one.json.inventory.signature).toEqual(expect.any(String));
@@ -165,9 +170,16 @@ describe('register', () => {
     expect([r.status, r.json.code]).toEqual([403, 'BAD_SIGNATURE']);
   });
 
-  test('claim for another host_uuid than the body names → 403 HOST_MISMATCH', async () => {
+  test('certificate naming another UUID than the body → 403 CERT_UUID_MISMATCH (F1A)', async () => {
     const claim = inventoryClaim(mallory, 1);
     const r = await post(server, '/api/v1/register', { host_uuid: alice.uuid.replace('1', '9'), certificate: mallory.pem, token: TOKEN, claim });
+    expect([r.status, r.json.code]).toEqual([403, 'CERT_UUID_MISMATCH']);
+  });
+
+  test('claim for another host_uuid than the body and certificate name → 403 HOST_MISMATCH', async () => {
+    const other = { ...mallory, uuid: alice.uuid.replace('1', '9') };
+    const claim = inventoryClaim(other, 1, { signer: mallory });
+    const r = await post(server, '/api/v1/register', { host_uuid: mallory.uuid, certificate: mallory.pem, token: TOKEN, claim });
     expect([r.status, r.json.code]).toEqual([403, 'HOST_MISMATCH']);
   });
 
@@ -179,19 +191,19 @@ describe('register', () => {
     expect(one.json.certificate).toBe(alice.pem);
   });
 
-  test('deleting the host file (the documented "forget") lets a new certificate register', async () => {
+  test('DELETE /api/v1/hosts/<uuid> (the documented "forget") lets a new certificate register', async () => {
     const carol = await makeHost('CA201000-0000-4000-8000-000000000003');
     expect((await register(server, carol, inventoryClaim(carol, 1))).status).toBe(201);
     const rekeyed = await makeHost(carol.uuid);
     expect((await register(server, rekeyed, inventoryClaim(rekeyed, 2))).status).toBe(409);
-    await unlink(join(dataDir, 'hosts', `${carol.uuid.toLowerCase()}.json`));
+    expect((await call(server, 'DELETE', `/api/v1/hosts/${carol.uuid}`)).status).toBe(200);
     expect((await register(server, rekeyed, inventoryClaim(rekeyed, 2))).status).toBe(201);
   });
 
   test('malformed host_uuid (path characters) → 400', async () => {
     const bad = { ...mallory, uuid: '../../etc/passwd' };
     const r = await register(server, bad, inventoryClaim(bad, 1));
-    expect([r.status, r.json.code]).toEqual([400, 'MALFORMED']);
+    expect([r.status, r.json.code]).toEqual([400, 'SCHEMA_INVALID']);
   });
 });
 
@@ -203,7 +215,7 @@ describe('status', () => {
     expect(r.json).toMatchObject({ accepted: true, sequence: 20 });
     const hosts = await call(server, 'GET', '/api/v1/hosts');
     const mine = hosts.json.hosts.find((h: any) => h.host_uuid === alice.uuid);
-    expect(mine).toMatchObject({ packages_from: 'status', packages: { total: 3, ok: 2, error: 1, audit_error: 1 } });
+    expect(mine).toMatchObject({ packages_from: 'status', counts: { total: 3, ok: 2, error: 1, audit_error: 1 } });
   });
 
   test('replayed status (same claim again) → 409 REPLAY; a lower sequence too', async () => {
@@ -342,14 +354,14 @@ describe('modes', () => {
     }
   });
 
-  test('open registration accepts a host without token; no token and not open → 403 REGISTRATION_CLOSED', async () => {
+  test('open registration accepts a host without token; without a token and not open → 401 BAD_TOKEN (enrolment tokens may exist)', async () => {
     const tls = { certPath: join(tmp, 'tls', 'server.crt'), keyPath: join(tmp, 'tls', 'server.key') };
     const open = await startServer({ repoDir: join(tmp, 'repo'), port: 0, ...tls, management: { dataDir: join(tmp, 'open'), openRegistration: true } });
     const closed = await startServer({ repoDir: join(tmp, 'repo'), port: 0, ...tls, management: { dataDir: join(tmp, 'closed') } });
     try {
       expect((await register(open, mallory, inventoryClaim(mallory, 1), null)).status).toBe(201);
       const r = await register(closed, mallory, inventoryClaim(mallory, 1), null);
-      expect([r.status, r.json.code]).toEqual([403, 'REGISTRATION_CLOSED']);
+      expect([r.status, r.json.code]).toEqual([401, 'BAD_TOKEN']);
     } finally {
       await Promise.all([open.close(), closed.close()]);
     }

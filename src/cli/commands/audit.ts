@@ -14,6 +14,7 @@ export const command: CommandSpec = {
     const { auditVerb } = await import('../../agent/index.js');
     const r = await auditVerb(config, verbIo(ctx), (names as string[] | undefined) ?? [], { dryRun: opts.dryRun });
     ctx.out.result({ dry_run: Boolean(opts.dryRun), results: r.results }, () => r.results.map((x) => `${x.package} ${x.version}: ${x.status}`));
+    await reportAfter(ctx, 'audit', r.results, opts.dryRun);
     return r.exitCode;
   },
 };

@@ -34,6 +34,7 @@ export const command: CommandSpec = {
     const { installVerb } = await import('../../agent/index.js');
     const outcome = await installVerb(config, verbIo(ctx), packages as string[], { dryRun: opts.dryRun, force: opts.force, params, cwd: ctx.cwd });
     await printOutcome(ctx, outcome);
+    await reportAfter(ctx, 'install', outcome.results, opts.dryRun);
     return outcome.exitCode;
   },
 };

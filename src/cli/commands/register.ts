@@ -69,16 +69,13 @@ export async function sendReport(
         ? { host_uuid: hostUuid, certificate: certificateToPem(identity.certificate), ...(extra.token !== undefined ? { token: extra.token } : {}), claim }
         : { claim };
     const http = rt.httpOptionsFor({
-      name: 'wapt_server',
       url: server,
-      priority: 0,
       verifyCert: cfg.verifyCert,
       clientCertificate: cfg.clientCertificate,
       clientPrivateKey: cfg.clientPrivateKey,
       httpProxy: null,
       timeoutMs: cfg.timeoutMs,
       allowInsecureHttp: cfg.allowInsecureHttp,
-      allowUnsignedIndex: false,
     });
     const res = await postJson(url, payload, http);
     const answer = (typeof res.body === 'object' && res.body !== null ? res.body : {}) as Record<string, unknown>;

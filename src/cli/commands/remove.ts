@@ -15,6 +15,7 @@ export const command: CommandSpec = {
     const { removeVerb } = await import('../../agent/index.js');
     const outcome = await removeVerb(config, verbIo(ctx), names as string[], { dryRun: opts.dryRun, force: opts.force });
     await printOutcome(ctx, outcome);
+    await reportAfter(ctx, 'remove', outcome.results, opts.dryRun);
     return outcome.exitCode;
   },
 };

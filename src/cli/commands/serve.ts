@@ -19,6 +19,8 @@ async function directory(ctx: CommandContext, flag: string, value: string): Prom
   return dir;
 }
 
+const hostRepoDirGiven = (opts: CommandOptions) => Boolean(opts.hostRepo);
+
 export function parsePort(text: string): number {
   if (!/^\d{1,5}$/.test(text.trim()) || Number(text) > 65535) {
     throw new WaptError('USAGE', `--port ${text}: a whole number from 0 to 65535 (0 picks a free port)`, { detail: { value: text } });
@@ -72,7 +74,51 @@ async function managementFrom(ctx: CommandContext, opts: CommandOptions) {
     throw new WaptError('USAGE', '--data-dir needs --registration-token-file FILE (or --registration-token), or --open-registration');
   }
   const dataDir = resolve(ctx.cwd, opts.dataDir);
-  return { dataDir, registrationToken, openRegistration: Boolean(opts.openRegistration) };
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const { parseRetention } = await import('./serve-admin.js');
+  return {
+    dataDir,
+    registrationToken,
+    openRegistration: Boolean(opts.openRegistration),
+    db: opts.db ? String(opts.db) : undefined,
+    adminTokensFile: opts.adminTokensFile ? resolve(ctx.cwd, opts.adminTokensFile) : undefined,
+    keepReportsMs: opts.keepReports ? parseRetention('--keep-reports', String(opts.keepReports)) : null,
+    expireHostsMs: opts.expireHosts ? parseRetention('--expire-hosts', String(opts.expireHosts)) : null,
+  };
+}
+
+/** The relay's HTTP options: head office's CA (or pin) and the relay's own credential. */
+async function upstreamFrom(ctx: CommandContext, opts: CommandOptions) {
+  if (!opts.upstream) return undefined;
+  const { parseVerifyCert } = await import('../../repo/index.js');
+  const { VERSION_STRING } = await import('../../version.js');
+  let url: URL;
+  try {
+    url = new URL(String(opts.upstream));
+  } catch {
+    throw new WaptError('USAGE', `--upstream ${String(opts.upstream)}: not a URL`);
+  }
+  if (url.protocol !== 'https:') throw new WaptError('USAGE', '--upstream must be an https:// URL');
+  if (opts.upstreamTokenFile) {
+    const token = (await readFile(resolve(ctx.cwd, opts.upstreamTokenFile), 'utf8')).split(/\r?\n/)[0]!.trim();
+    url.username = 'relay';
+    url.password = encodeURIComponent(token); // Basic with the token as password (role operate upstream)
+  }
+  return {
+    upstream: url.toString().replace(/\/+$/, ''),
+    http: {
+      verifyCert: parseVerifyCert(opts.upstreamCa ? resolve(ctx.cwd, opts.upstreamCa) : '1', ctx.cwd),
+      connectTimeoutMs: 10_000,
+      readTimeoutMs: 30_000,
+      retries: 0,
+      retryBaseMs: 200,
+      maxRedirects: 0,
+      allowInsecureHttp: false,
+      userAgent: `wapt-get-relay/${VERSION_STRING}`,
+      onWarning: (m: string) => ctx.out.warn(m),
+    },
+  };
 }
 
 export const command: CommandSpec = {
@@ -93,6 +139,17 @@ export const command: CommandSpec = {
     { flags: '--registration-token <token>', description: 'shared secret hosts must present to register (visible in ps: prefer --registration-token-file)' },
     { flags: '--registration-token-file <file>', description: 'file holding the registration secret (first line)' },
     { flags: '--open-registration', description: 'let any host register without a token (not recommended)' },
+    {
+      flags: '--db <url>',
+      description: 'postgres://user@host:port/db: keep the fleet in PostgreSQL (several serve may share it); default: files in --data-dir',
+    },
+    { flags: '--admin-tokens-file <file>', description: 'admin credentials, lines "NAME ROLE SHA256HEX" (roles view, operate, admin); re-read on change' },
+    { flags: '--admin-ca <pem>', description: 'CA issuing admin client certificates (mTLS, admin paths only)' },
+    { flags: '--upstream <url>', description: 'relay: forward every accepted report unchanged to this serve (head office)' },
+    { flags: '--upstream-token-file <file>', description: "relay: this relay's admin token at the upstream (role operate)" },
+    { flags: '--upstream-ca <pem>', description: "relay: CA bundle or pinned certificate of the upstream (default: the system's)" },
+    { flags: '--keep-reports <age>', description: 'delete stored reports older than this (e.g. 90d)' },
+    { flags: '--expire-hosts <age>', description: 'forget hosts not seen for this long (e.g. 180d; a tombstone stays)' },
   ],
   help: [
     'Prints "listening on https://ADDR:PORT/" and the SHA-256 fingerprint of the certificate.',
@@ -100,10 +157,10 @@ export const command: CommandSpec = {
     'Dotfiles (the scan cache) are not served; directories are not listed.',
     '',
     'With --data-dir, hosts register (`wapt-get register`) and send signed status reports',
-    '(`wapt-get update-status`); GET /api/v1/hosts and /dashboard list them (read-only, no login:',
-    'keep --listen on a trusted network). Registration needs --registration-token(-file) or',
-    '--open-registration. To let a host re-register with a new key, delete',
-    '<data-dir>/hosts/<uuid, lowercase>.json (no restart needed).',
+    '(automatically after update/install/upgrade/remove/audit). Admin paths (/api/v1/hosts…,',
+    '/dashboard) need --admin-tokens-file or --admin-ca (B2). Hosts register with an enrolment token',
+    '(`wapt-get serve-admin enroll-token`). Forget a host: DELETE /api/v1/hosts/<uuid> (role admin).',
+    'See docs/fleet.md.',
     '',
     'Example: wapt-get serve --repo /var/www/wapt --host-repo /var/www/wapt-host --listen 0.0.0.0 --port 8443',
   ].join('\n'),
@@ -114,6 +171,12 @@ export const command: CommandSpec = {
     const hostRepoDir = opts.hostRepo ? await directory(ctx, '--host-repo', opts.hostRepo) : undefined;
     const port = parsePort(String(opts.port ?? '8443'));
     const management = await managementFrom(ctx, opts);
+    const upstream = await upstreamFrom(ctx, opts);
+    if (upstream && !management) throw new WaptError('USAGE', '--upstream needs --data-dir (the relay queue lives there)');
+    if ((opts.adminTokensFile || opts.adminCa) && !management) throw new WaptError('USAGE', '--admin-tokens-file and --admin-ca need --data-dir');
+    if (hostRepoDirGiven(opts) && !management) {
+      ctx.out.warn('--host-repo without --data-dir: host packages are served to anyone who knows a UUID (demo only)');
+    }
     if (management?.openRegistration) {
       ctx.out.warn('OPEN REGISTRATION: any host that can reach this server may register any unused host UUID; use --registration-token-file in production');
     }
@@ -141,8 +204,19 @@ export const command: CommandSpec = {
       certPath: tls.certPath,
       keyPath: tls.keyPath,
       management,
+      adminCaPath: opts.adminCa ? resolve(ctx.cwd, opts.adminCa) : undefined,
       log: (line) => ctx.out.info(line),
     });
+    const { startFleetServices } = await import('../../server/index.js');
+    const services = server.management
+      ? await startFleetServices(server.management, {
+          dataDir: management!.dataDir,
+          upstream,
+          keepReportsMs: management!.keepReportsMs,
+          expireHostsMs: management!.expireHostsMs,
+          log: (l) => ctx.out.info(l),
+        })
+      : null;
     const data = {
       url: server.url,
       repo_url: `${server.url}wapt`,
@@ -158,6 +232,8 @@ export const command: CommandSpec = {
             api_url: `${server.url}api/v1/`,
             dashboard_url: `${server.url}dashboard`,
             registration: management.openRegistration ? 'open' : 'token',
+            store: management.db ? 'postgres' : 'files',
+            upstream: upstream ? upstream.upstream.replace(/\/\/[^@/]*@/, '//') : null,
           }
         : null,
     };
@@ -177,6 +253,7 @@ export const command: CommandSpec = {
     ]);
     const sig = await signal;
     ctx.out.info(`${sig}: stopping`);
+    await services?.stop();
     await server.close();
     return 0;
   },

@@ -55,6 +55,7 @@ export const command: CommandSpec = {
     } finally {
       await rt.close();
     }
+    await reportAfter(ctx, 'update', summary.repos.map((r) => ({ package: r.repo, status: r.status === 'failed' ? 'ERROR' : 'OK', error_code: r.error?.code })));
     const failed = summary.repos.find((r) => r.status === 'failed');
     if (!failed) {
       ctx.out.result(summary, () => renderSummary(ctx.out, summary));

@@ -17,6 +17,7 @@ export const command: CommandSpec = {
     const { upgradeVerb } = await import('../../agent/index.js');
     const outcome = await upgradeVerb(config, verbIo(ctx), (names as string[] | undefined) ?? [], { dryRun: opts.dryRun });
     await printOutcome(ctx, outcome);
+    await reportAfter(ctx, 'upgrade', outcome.results, opts.dryRun);
     return outcome.exitCode;
   },
 };

@@ -1,9 +1,10 @@
-// `/dashboard`: a read-only HTML page of registered hosts. No scripts; every value
-// comes from host-signed reports, so all of it is escaped, and the page is served
-// with a CSP that forbids scripts even if escaping were ever missed. Pure.
-import type { HostSummary } from './registry/summary.js';
+// Shared HTML pieces of the dashboard: escaping, the page frame, tables. No scripts, no
+// external assets; every value comes from host-signed reports, so all of it is escaped,
+// and pages are served with a CSP that forbids scripts even if escaping were ever missed.
+export const DASHBOARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action 'self'; frame-ancestors 'none'";
 
-export const DASHBOARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+/** A host not seen for this long is marked stale. */
+export const STALE_AFTER_SECS = 2 * 86400;
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -17,37 +18,38 @@ export function formatAge(secs: number): string {
   return `${Math.floor(secs / 86400)} d`;
 }
 
-function row(h: HostSummary): string {
-  const cells = [
-    h.hostname,
-    h.host_uuid,
-    h.os ?? '',
-    h.last_seen,
-    formatAge(h.last_report_age_secs),
-    String(h.packages.total),
-    String(h.packages.ok),
-    String(h.packages.error),
-    String(h.packages.audit_error),
-    h.packages_from ?? '',
-  ];
-  const cls = h.packages.error > 0 || h.packages.audit_error > 0 ? ' class="bad"' : '';
-  return `<tr${cls}>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`;
+export const ageSecs = (iso: string, now: Date) => Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 1000));
+
+export function link(href: string, label: string): string {
+  return `<a href="${escapeHtml(href)}">${escapeHtml(label)}</a>`;
 }
 
-export function renderDashboard(hosts: readonly HostSummary[], now: Date, unreadable: readonly string[] = []): string {
-  const head = ['Host', 'UUID', 'OS', 'Last seen (UTC)', 'Last report', 'Packages', 'OK', 'ERROR', 'Audit ERROR', 'From'];
-  const body = hosts.length === 0 ? `<tr><td colspan="${head.length}">no host registered yet</td></tr>` : hosts.map(row).join('\n');
-  const warn = unreadable.length ? `<p class="bad">Unreadable host files: ${escapeHtml(unreadable.join(', '))}</p>` : '';
+export interface Cell {
+  html: string;
+}
+/** A cell already made of HTML (links); plain strings are escaped. */
+export const raw = (html: string): Cell => ({ html });
+
+export function table(id: string, head: readonly string[], rows: readonly { cls?: string; cells: readonly (string | Cell)[] }[], empty: string): string {
+  const body = rows.length
+    ? rows
+        .map((r) => `<tr${r.cls ? ` class="${r.cls}"` : ''}>${r.cells.map((c) => `<td>${typeof c === 'string' ? escapeHtml(c) : c.html}</td>`).join('')}</tr>`)
+        .join('\n')
+    : `<tr><td colspan="${head.length}">${escapeHtml(empty)}</td></tr>`;
+  return `<table id="${id}"><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${body}\n</tbody></table>`;
+}
+
+const STYLE =
+  'body{font-family:sans-serif;margin:1em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}' +
+  'tr.bad{background:#fdd}tr.warn{background:#ffd}tr.stale td{color:#888}nav a{margin-right:1em}form{margin:.5em 0}';
+
+export function page(title: string, body: string, now: Date): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>wapt-get hosts</title>
-<style>body{font-family:sans-serif;margin:1em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}tr.bad{background:#fdd}</style>
-</head><body>
-<h1>Registered hosts (${hosts.length})</h1>
-<p>As of ${escapeHtml(now.toISOString())}. Counts come from each host's latest signed report. JSON: <a href="/api/v1/hosts">/api/v1/hosts</a></p>
-${warn}<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead>
-<tbody>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head><body>
+<nav>${link('/dashboard', 'Hosts')}${link('/dashboard/packages', 'Packages')}${link('/dashboard/actions', 'Actions')}</nav>
+<h1>${escapeHtml(title)}</h1>
+<p class="asof">As of ${escapeHtml(now.toISOString())}. Everything shown comes from each host's signed reports.</p>
 ${body}
-</tbody></table>
 </body></html>
 `;
 }

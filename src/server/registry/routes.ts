@@ -1,42 +1,57 @@
-// The management API of `serve --data-dir` (off by default):
-//   POST /api/v1/register  {host_uuid, certificate, token?, claim}  signed inventory
-//   POST /api/v1/status    {claim}                                  signed status report
-//   GET  /api/v1/hosts     summaries;  GET /api/v1/hosts/<uuid>  the record with its claims
-//   GET  /dashboard        HTML
-// A host's first registration pins its certificate; afterwards only that certificate may
-// speak for the host UUID, each report's `sequence` must grow (no replay), and its
-// signature_date must lie within the clock-skew window (source notes §10).
-import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
+// The management side of `serve --data-dir` (off by default): agent endpoints open to
+// hosts (agent-api.ts), admin endpoints behind B2 roles (admin-api.ts), the dashboard.
+// Every admin request, registration and forget goes to the audit log; every error is
+// JSON with a stable code, and nothing a client sends can produce a 500.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { REPORT_ATTRIBUTES, type SignedClaim } from '../../protocol/index.js';
-import { fingerprintSha256, parseCertificates, certificateToPem } from '../../crypto/index.js';
-import { DASHBOARD_CSP, renderDashboard } from '../dashboard.js';
-import { ApiError, DEFAULT_MAX_BODY, isPlainObject, malformed, readJsonBody, sendError, sendJson } from './http.js';
-import { HostStore, hostKey, type HostRecord } from './store.js';
-import { summarizeHosts } from './summary.js';
-import { DEFAULT_MAX_CLAIM_AGE_SECS, verifyClaim } from './verify-claim.js';
+import { AdminAuth, type Principal, type Role } from '../admin/auth.js';
+import { AuditLog } from '../admin/audit-log.js';
+import { renderPage, DASHBOARD_CSP } from '../dashboard/index.js';
+import { openStore, type FleetStore } from '../store/index.js';
+import { adminApi } from './admin-api.js';
+import { agentApi } from './agent-api.js';
+import { ApiError, DEFAULT_MAX_BODY, readJsonBody, sendError, sendJson } from './http.js';
+import { queryObject } from './schemas.js';
+import { DEFAULT_MAX_CLAIM_AGE_SECS } from './verify-claim.js';
 
 export interface ManagementOptions {
   dataDir: string;
-  /** Shared secret a host must present to register; compared in constant time. */
+  /** postgres://… for the PostgreSQL store; absent: files in dataDir. */
+  db?: string;
+  /** Shared secret (legacy) a host may present to register; compared in constant time. */
   registrationToken?: string;
-  /** Without a token, registration is refused unless this is set. */
   openRegistration?: boolean;
+  adminTokensFile?: string;
+  /** True when the TLS layer checks client certificates against --admin-ca. */
+  adminCa?: boolean;
   maxClaimAgeSecs?: number;
   maxBodyBytes?: number;
+  pollMaxSecs?: number;
   now?: () => Date;
   /** One line per accepted or refused report (never carries a token). */
   log?: (line: string) => void;
+  onAccepted?: (kind: 'register' | 'status', body: Record<string, unknown>) => Promise<void>;
+  /** Open store to use (tests, relay); otherwise opened from dataDir/db. */
+  store?: FleetStore;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface Management {
+  handler: Handler;
+  /** Set by the relay: called with every accepted report body, before the host gets its answer. */
+  hooks: { onAccepted?: (kind: 'register' | 'status', body: Record<string, unknown>) => Promise<void> };
+  store: FleetStore;
+  auth: AdminAuth;
+  audit: AuditLog;
+  close(): Promise<void>;
+}
 
 export const API_PREFIX = '/api/';
 export const DASHBOARD_PATH = '/dashboard';
 
 /** Paths the management handler owns once enabled (they shadow files of those names). */
 export function isManagementPath(path: string): boolean {
-  return path.startsWith(API_PREFIX) || path === '/api' || path === DASHBOARD_PATH || path === `${DASHBOARD_PATH}/`;
+  return path.startsWith(API_PREFIX) || path === '/api' || path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`);
 }
 
 /** Log-safe: the path is whatever the client sent. */
@@ -44,168 +59,166 @@ function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
 }
 
-function tokenMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  // Hash both first: timingSafeEqual needs equal lengths and must not leak the length.
-  const a = createHash('sha256').update(given, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
-}
-
-function sequenceOf(claim: SignedClaim): number {
-  const s = claim.sequence;
-  if (typeof s !== 'number' || !Number.isSafeInteger(s) || s < 1) throw malformed('claim.sequence must be a positive integer');
-  return s;
-}
-
-function checkReport(claim: SignedClaim, type: 'inventory' | 'status', uuid: string): number {
-  if (claim.report_type !== type) throw new ApiError(403, 'WRONG_REPORT_TYPE', `this endpoint takes report_type "${type}" claims`);
-  if (claim.host_uuid !== uuid) throw new ApiError(403, 'HOST_MISMATCH', 'the claim names another host_uuid');
-  return sequenceOf(claim);
-}
-
-function notReplayed(seq: number, rec: HostRecord): void {
-  if (seq <= rec.last_sequence) {
-    throw new ApiError(409, 'REPLAY', `sequence ${seq} is not above the last one accepted (${rec.last_sequence}): replayed or out-of-order report`);
-  }
-}
-
-function presentedCertificate(pem: unknown): X509Certificate {
-  if (typeof pem !== 'string') throw malformed('certificate must be a PEM string');
-  let certs: X509Certificate[];
-  try {
-    certs = parseCertificates(pem);
-  } catch {
-    throw malformed('certificate is not a PEM certificate');
-  }
-  if (certs.length !== 1) throw malformed("certificate must hold exactly one certificate (the host's own)");
-  // WAPT claims are RSA PKCS#1 v1.5: an EC key would make verify() mean something else
-  if (certs[0]!.publicKey.asymmetricKeyType !== 'rsa') throw new ApiError(403, 'CERT_INVALID', 'the host certificate must carry an RSA key');
-  return certs[0]!;
-}
-
-export async function createManagementHandler(opts: ManagementOptions): Promise<Handler> {
-  const store = await HostStore.open(opts.dataDir);
+export async function createManagementHandler(opts: ManagementOptions): Promise<Management> {
   const now = opts.now ?? (() => new Date());
-  const maxAgeSecs = opts.maxClaimAgeSecs ?? DEFAULT_MAX_CLAIM_AGE_SECS;
-  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const log = opts.log ?? (() => undefined);
-  const verifyOpts = (certificate: X509Certificate) => ({ certificate, required: REPORT_ATTRIBUTES, maxAgeSecs, now: now() });
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const store = opts.store ?? (await openStore({ dataDir: opts.dataDir, db: opts.db }));
+  const audit = await AuditLog.open(opts.dataDir, now);
+  const auth = new AdminAuth({ tokensFile: opts.adminTokensFile, adminCa: opts.adminCa, onWarning: log });
+  await auth.refresh();
+  const agent = agentApi({
+    store,
+    audit,
+    registrationToken: opts.registrationToken,
+    openRegistration: opts.openRegistration,
+    maxClaimAgeSecs: opts.maxClaimAgeSecs ?? DEFAULT_MAX_CLAIM_AGE_SECS,
+    now,
+    log,
+    onAccepted: (kind, body) => hooks.onAccepted?.(kind, body) ?? Promise.resolve(),
+    pollMaxSecs: opts.pollMaxSecs ?? 30,
+  });
+  const admin = adminApi(store, now);
+  const hooks: Management['hooks'] = { onAccepted: opts.onAccepted };
+  let closing = false;
 
-  async function register(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJsonBody(req, maxBody);
-    const key = hostKey(body.host_uuid);
-    if (!key) throw malformed('host_uuid must be letters, digits, ".", "_" or "-" (at most 128)');
-    const uuid = body.host_uuid as string;
-    if (opts.registrationToken !== undefined) {
-      if (!tokenMatches(body.token, opts.registrationToken)) throw new ApiError(401, 'BAD_TOKEN', 'missing or wrong registration token');
-    } else if (!opts.openRegistration) {
-      throw new ApiError(403, 'REGISTRATION_CLOSED', 'this server accepts no registration');
-    }
-    const cert = presentedCertificate(body.certificate);
-    const claim = verifyClaim(body.claim, verifyOpts(cert));
-    const seq = checkReport(claim, 'inventory', uuid);
-    const fp = fingerprintSha256(cert);
-    return store.exclusive(key, async () => {
-      const old = await store.get(key);
-      if (old && old.fingerprint !== fp) {
-        throw new ApiError(409, 'CERT_CONFLICT', 'this host UUID is registered with another certificate; the server admin must forget it first');
-      }
-      if (old) notReplayed(seq, old);
-      const at = now().toISOString();
-      await store.put({
-        host_uuid: uuid,
-        certificate: certificateToPem(cert),
-        fingerprint: fp,
-        registered_at: old?.registered_at ?? at,
-        last_seen: at,
-        last_sequence: seq,
-        hostname: typeof claim.hostname === 'string' ? claim.hostname : (old?.hostname ?? ''),
-        inventory: claim,
-        inventory_at: at,
-        status: old?.status ?? null,
-        status_at: old?.status_at ?? null,
-      });
-      log(`${old ? 're-registered' : 'registered'} host ${key} (certificate ${fp.slice(0, 16)}…)`);
-      return [old ? 200 : 201, { host_uuid: uuid, fingerprint: fp, registered: !old, sequence: seq }];
-    });
-  }
-
-  async function status(req: IncomingMessage): Promise<[number, unknown]> {
-    const body = await readJsonBody(req, maxBody);
-    if (!isPlainObject(body.claim)) throw malformed('claim must be a JSON object');
-    const key = hostKey(body.claim.host_uuid);
-    if (!key) throw malformed('claim.host_uuid is missing or unusable');
-    const uuid = body.claim.host_uuid as string;
-    return store.exclusive(key, async () => {
-      const rec = await store.get(key);
-      if (!rec) throw new ApiError(403, 'UNKNOWN_HOST', 'this host is not registered: run `wapt-get register` first');
-      const claim = verifyClaim(body.claim, verifyOpts(parseCertificates(rec.certificate)[0]!));
-      const seq = checkReport(claim, 'status', uuid);
-      notReplayed(seq, rec);
-      const at = now().toISOString();
-      const hostname = typeof claim.hostname === 'string' ? claim.hostname : rec.hostname;
-      await store.put({ ...rec, hostname, last_seen: at, last_sequence: seq, status: claim, status_at: at });
-      return [200, { host_uuid: rec.host_uuid, accepted: true, sequence: seq }];
-    });
-  }
-
-  async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, path: string, search: string, who: { p: Principal | null }): Promise<void> {
     const method = req.method ?? 'GET';
-    const only = (m: string) => {
-      if (method !== m) throw new ApiError(405, 'METHOD_NOT_ALLOWED', `use ${m}`, { allow: m });
+    const only = (...m: string[]) => {
+      if (!m.includes(method)) throw new ApiError(405, 'METHOD_NOT_ALLOWED', `use ${m.join(' or ')}`, { allow: m.join(', ') });
     };
-    if (path === DASHBOARD_PATH || path === `${DASHBOARD_PATH}/`) {
+    const need = async (role: Role) => (who.p = await auth.require(req, role));
+    const remote = req.socket.remoteAddress ?? '-';
+
+    if (path === '/api/v1/register' || path === '/api/v1/status' || path === '/api/v1/poll') {
+      only('POST');
+      const body = await readJsonBody(req, maxBody);
+      if (path === '/api/v1/register') {
+        // a relay forwards registrations with its own credential (role operate)
+        const relay = req.headers.authorization ? await auth.require(req, 'operate') : null;
+        return sendJson(res, ...(await agent.register(body, relay, remote)));
+      }
+      if (path === '/api/v1/status') return sendJson(res, ...(await agent.status(body)));
+      return sendJson(res, ...(await agent.poll(body, () => closing || req.socket.destroyed)));
+    }
+    if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {
       only('GET');
-      const { hosts, unreadable } = await store.list();
-      const html = renderDashboard(summarizeHosts(hosts, now()), now(), unreadable);
-      res.writeHead(200, {
+      await need('view');
+      const page = await renderPage(store, path.slice(DASHBOARD_PATH.length) || '/', queryObject(search), now());
+      res.writeHead(page.status, {
         'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(html),
+        'content-length': Buffer.byteLength(page.html),
         'cache-control': 'no-store',
         'content-security-policy': DASHBOARD_CSP,
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',
+        'referrer-policy': 'no-referrer',
       });
-      res.end(html);
+      res.end(page.html);
       return;
-    }
-    if (path === '/api/v1/register' || path === '/api/v1/status') {
-      only('POST');
-      const [code, data] = path.endsWith('/register') ? await register(req) : await status(req);
-      return sendJson(res, code, data);
     }
     if (path === '/api/v1/hosts') {
       only('GET');
-      const { hosts, unreadable } = await store.list();
-      return sendJson(res, 200, { hosts: summarizeHosts(hosts, now()), unreadable });
+      await need('view');
+      return sendJson(res, 200, await admin.hosts(queryObject(search)));
     }
     const one = /^\/api\/v1\/hosts\/([^/]+)$/.exec(path);
     if (one) {
-      only('GET');
-      let key: string | null = null;
-      try {
-        key = hostKey(decodeURIComponent(one[1]!));
-      } catch {
-        throw malformed('bad escape in the host UUID');
+      only('GET', 'DELETE');
+      if (method === 'DELETE') {
+        const p = await need('admin');
+        const key = await admin.forget(one[1]!);
+        await audit.append({ event: 'forget', host_uuid: key, who: p.name, role: p.role, remote });
+        return sendJson(res, 200, { host_uuid: key, forgotten: true });
       }
-      const rec = key ? await store.get(key) : undefined;
-      if (!rec) throw new ApiError(404, 'NOT_FOUND', 'no such host');
-      return sendJson(res, 200, rec);
+      await need('view');
+      return sendJson(res, 200, await admin.host(one[1]!));
+    }
+    if (path === '/api/v1/packages') {
+      only('GET');
+      await need('view');
+      return sendJson(res, 200, { packages: await admin.packages() });
+    }
+    const pkg = /^\/api\/v1\/packages\/([^/]+)\/hosts$/.exec(path);
+    if (pkg) {
+      only('GET');
+      await need('view');
+      let name: string;
+      try {
+        name = decodeURIComponent(pkg[1]!);
+      } catch {
+        throw new ApiError(400, 'SCHEMA_INVALID', 'bad escape in the package name');
+      }
+      return sendJson(res, 200, await admin.packageHosts(name, queryObject(search)));
+    }
+    if (path === '/api/v1/export.ndjson') {
+      only('GET');
+      await need('view');
+      return admin.exportNdjson(res);
+    }
+    if (path === '/api/v1/actions') {
+      only('GET', 'POST');
+      if (method === 'GET') {
+        await need('view');
+        return sendJson(res, 200, { actions: await admin.actions() });
+      }
+      const p = await need('operate');
+      const action = await admin.queueAction(await readJsonBody(req, maxBody), p.name);
+      await audit.append({
+        event: 'action-queued',
+        host_uuid: action.host_uuid,
+        who: p.name,
+        role: p.role,
+        remote,
+        detail: { id: action.id, action: action.action },
+      });
+      return sendJson(res, 201, { queued: true, id: action.id, host_uuid: action.host_uuid });
     }
     throw new ApiError(404, 'NOT_FOUND', 'no such API endpoint');
   }
 
-  return (req, res) => {
+  const handler: Handler = (req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    route(req, res, path).catch((err: unknown) => {
+    const search = q === -1 ? '' : url.slice(q + 1);
+    const who: { p: Principal | null } = { p: null };
+    const isAdminPath = !['/api/v1/register', '/api/v1/status', '/api/v1/poll'].includes(path);
+    if (isAdminPath) {
+      // B2: every admin request is audited, whether it was allowed or not
+      res.once('finish', () => {
+        void audit
+          .append({
+            event: 'admin',
+            who: who.p?.name,
+            role: who.p?.role,
+            method: req.method,
+            path: printable(url),
+            status: res.statusCode,
+            remote: req.socket.remoteAddress,
+          })
+          .catch((err: Error) => log(`audit log write failed: ${err.message}`));
+      });
+    }
+    route(req, res, path, search, who).catch((err: unknown) => {
       const api = err instanceof ApiError ? err : new ApiError(500, 'INTERNAL', 'internal error; see the server log');
-      if (!(err instanceof ApiError)) log(`management API error on ${req.method} ${printable(path)}: ${(err as Error)?.message ?? String(err)}`);
+      if (!(err instanceof ApiError)) log(`management API error on ${req.method} ${printable(path)}: ${(err as Error)?.stack ?? String(err)}`);
       else if (api.status !== 404 && api.status !== 405) log(`refused ${req.method} ${printable(path)}: ${api.status} ${api.code}`);
       if (res.headersSent) res.destroy();
       else sendError(res, api);
     });
+  };
+
+  return {
+    handler,
+    hooks,
+    store,
+    auth,
+    audit,
+    async close() {
+      closing = true;
+      await audit.close();
+      if (!opts.store) await store.close();
+    },
   };
 }
