@@ -35,7 +35,7 @@ export interface VerifyCheck {
  * store walks chain, then revocation, then dates, so a revoked signer had a chain.
  */
 const BLAME: Partial<Record<string, { check: CheckName; passed: CheckName[] }>> = {
-  SIGNER_MISMATCH: { check: 'signer fingerprint', passed: [] },
+  SIGNER_MISMATCH: { check: 'signer fingerprint', passed: ['control signature'] },
   CERT_REVOKED: { check: 'revocation', passed: ['chain'] },
   CERT_EXPIRED: { check: 'dates', passed: ['chain', 'revocation'] },
   CERT_NOT_YET_VALID: { check: 'dates', passed: ['chain', 'revocation'] },
