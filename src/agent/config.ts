@@ -77,6 +77,11 @@ export interface WaptConfig {
   lockTimeoutMs: number;
   /** Download rate limit in bytes/s; null = unlimited. */
   limitRate: number | null;
+  /** transfer_timeout: longest one download may take, retries included (0 = none). */
+  transferTimeoutMs: number;
+  /** low_speed_limit (bytes/s, 0 = none) averaged over low_speed_time: slower transfers are aborted (curl -Y/-y). */
+  lowSpeedLimit: number;
+  lowSpeedTimeMs: number;
   /** Age after which the stored index is outdated (ms); null = never. */
   indexMaxAgeMs: number | null;
   verifyCert: VerifyCert;
@@ -398,6 +403,9 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
     installTimeoutMs: g.duration('install_timeout', 3600_000),
     lockTimeoutMs: g.duration('lock_timeout', 60_000),
     limitRate: rateRaw ? parseRate(rateRaw, 'limit_rate') : null,
+    transferTimeoutMs: g.duration('transfer_timeout', 2 * 3600_000),
+    lowSpeedLimit: g.raw('low_speed_limit') ? (parseRate(g.raw('low_speed_limit')!, 'low_speed_limit') ?? 0) : 1024,
+    lowSpeedTimeMs: g.duration('low_speed_time', 60_000),
     indexMaxAgeMs: maxAgeRaw ? parseDuration(maxAgeRaw, 'index_max_age') || null : null,
     verifyCert: g.verifyCert(),
     clientCertificate: g.path('client_certificate'),

@@ -16,6 +16,12 @@ export const LIMIT_RATE: OptionSpec = {
   flags: '--limit-rate <rate>',
   description: 'download rate cap in bytes/s, k/M suffixes allowed (default: limit_rate in wapt-get.ini)',
 };
+/** curl's --max-time, --speed-limit, --speed-time: a transfer never holds the run (and its lock) for ever. */
+export const TRANSFER_LIMITS: OptionSpec[] = [
+  { flags: '--transfer-timeout <seconds>', description: 'longest one download may take, retries included; 0: none (default: transfer_timeout, 7200)' },
+  { flags: '--low-speed-limit <rate>', description: 'abort a download slower than this many bytes/s… (default: low_speed_limit, 1k; 0: none)' },
+  { flags: '--low-speed-time <seconds>', description: '…for this long (default: low_speed_time, 60)' },
+];
 export const FORCE: OptionSpec = { flags: '-f, --force', description: 'reinstall packages that are already installed' };
 
 /** wapt-get.ini with the verb's overrides (validated by the config loader like ini values). */
@@ -23,6 +29,9 @@ export async function agentConfig(ctx: CommandContext, opts: CommandOptions): Pr
   const overrides: Record<string, string> = {};
   if (opts.limitRate !== undefined) overrides.limit_rate = String(opts.limitRate);
   if (opts.lockTimeout !== undefined) overrides.lock_timeout = String(opts.lockTimeout);
+  if (opts.transferTimeout !== undefined) overrides.transfer_timeout = String(opts.transferTimeout);
+  if (opts.lowSpeedLimit !== undefined) overrides.low_speed_limit = String(opts.lowSpeedLimit);
+  if (opts.lowSpeedTime !== undefined) overrides.low_speed_time = String(opts.lowSpeedTime);
   return loadConfigFor(ctx, overrides);
 }
 

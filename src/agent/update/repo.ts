@@ -134,7 +134,7 @@ export async function updateRepo(deps: UpdateDeps, target: UpdateTarget, now = n
   const previous = deps.db.repos.get(target.name);
   const tmpDir = join(deps.config.cacheDir, 'index');
   await mkdir(tmpDir, { recursive: true });
-  const fetched = await fetchIndex(target.source, join(tmpDir, `${target.name}.Packages.${process.pid}`), previous, target.url);
+  const fetched = await fetchIndex(target.source, join(tmpDir, `${target.name}.Packages`), previous, target.url);
   try {
     if (fetched.status === 'not-modified') return notModified(deps, target, previous!, now);
     const verified = await readAndVerify(deps, fetched.path!, target.name, target.allowUnsigned, now);

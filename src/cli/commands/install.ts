@@ -1,7 +1,7 @@
 // `wapt-get install NAME|REQUIREMENT|FILE.wapt…` (W-G3): dependencies first, each package
 // fetched into the cache, verified, then installed in its own transaction.
 import type { CommandSpec } from '../command.js';
-import { agentConfig, DRY_RUN, FORCE, LIMIT_RATE, LOCK_TIMEOUT, printOutcome, verbIo } from '../progress.js';
+import { agentConfig, DRY_RUN, FORCE, LIMIT_RATE, LOCK_TIMEOUT, printOutcome, verbIo, TRANSFER_LIMITS } from '../progress.js';
 
 export const command: CommandSpec = {
   name: 'install',
@@ -12,6 +12,7 @@ export const command: CommandSpec = {
     FORCE,
     LOCK_TIMEOUT,
     LIMIT_RATE,
+    ...TRANSFER_LIMITS,
     { flags: '--params <json>', description: 'install parameters (a JSON object) given to the install hooks' },
   ],
   help: [

@@ -2,7 +2,7 @@
 // (W-F4), or import an offline bundle. Prints per-repository counts and totals.
 import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
-import { configOf } from '../context.js';
+import { agentConfig, LIMIT_RATE, LOCK_TIMEOUT, TRANSFER_LIMITS } from '../progress.js';
 import type { Output } from '../output.js';
 import type { UpdateSummary, RepoUpdateResult } from '../../agent/index.js';
 
@@ -30,6 +30,9 @@ export const command: CommandSpec = {
     { flags: '--repo <names...>', description: 'only these repositories (ini section names; wapt-host for the host package)' },
     { flags: '--from-bundle <tar>', description: 'import an offline bundle made by `wapt-get bundle` instead of using the network' },
     { flags: '--as <name>', description: 'repository name for the imported bundle (default: bundle)' },
+    LOCK_TIMEOUT,
+    LIMIT_RATE,
+    ...TRANSFER_LIMITS,
   ],
   help: [
     'Each index is verified before it replaces the stored one: its signed statement (no',
@@ -38,7 +41,7 @@ export const command: CommandSpec = {
     'Exit 0 when every repository updated, else the exit code of the first failure.',
   ].join('\n'),
   async run(ctx, _args, opts) {
-    const cfg = await configOf(ctx);
+    const cfg = await agentConfig(ctx, opts);
     const { AgentRuntime } = await import('../../agent/index.js');
     const { runUpdate, summarize } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(cfg, { lock: true, recreateCorruptDb: true, env: ctx.env, log: ctx.out });

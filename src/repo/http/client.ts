@@ -2,12 +2,14 @@
 // `dest.part` (never a partial file under the final name), with bounded
 // retries, TLS trust per verify_cert (W-G4), proxy, mTLS and a rate cap.
 import { createHash } from 'node:crypto';
+import { basename, dirname } from 'node:path';
 import { WaptError, asWaptError } from '../../errors.js';
 import { makeDispatchers, type DispatcherOptions, type Dispatchers } from './dispatcher.js';
 import { isRetryable, mapFetchError, redactUrl } from './errors.js';
 import { commitPart, hashExisting, ifRangeValue, partPath, PartWriter, readPart, removePart, writePartMeta } from './part-file.js';
 import { discard, header, send, type SendContext } from './request.js';
 import { TokenBucket } from './throttle.js';
+import { limitFired, NO_TRANSFER_LIMITS, Watchdog, type TransferLimits } from './watchdog.js';
 
 /** Connection settings (TLS trust, proxy, client certificate, timeouts: see DispatcherOptions) plus the client's own. */
 export interface HttpOptions extends DispatcherOptions {
@@ -17,6 +19,8 @@ export interface HttpOptions extends DispatcherOptions {
   allowInsecureHttp: boolean;
   userAgent: string;
   limitRateBytesPerSec?: number;
+  /** transfer_timeout, low_speed_limit, low_speed_time (default: none). */
+  limits?: TransferLimits;
   onWarning?: (msg: string) => void;
 }
 
@@ -24,11 +28,14 @@ export interface FetchOptions {
   expectedSha256?: string;
   expectedSize?: number;
   maxBytes?: number;
-  /** Continue a `.part` left by an earlier call (retries within a call always resume). */
+  /**
+   * Continue a `.part` left by an earlier call (retries within a call always resume).
+   * With `conditional` too: a resumable part is continued, else the conditional GET is sent.
+   */
   resume?: boolean;
   /** Throwing from it aborts the download (no retry; the .part is kept for `resume`). */
   onProgress?: (done: number, total: number | null) => void;
-  /** Ignores any `.part`: the answer is either 304 or a whole fresh body. */
+  /** Without `resume`, any `.part` is dropped: the answer is either 304 or a whole fresh body. */
   conditional?: { etag?: string; lastModified?: string };
 }
 
@@ -59,56 +66,89 @@ export class HttpClient {
     await this.dispatchers.close();
   }
 
-  /** Network errors, timeouts and 5xx are retried with exponential backoff; 4xx and TLS errors are not. */
-  private async withRetry<T>(fn: (attempt: number) => Promise<T>): Promise<T> {
+  private get limits(): TransferLimits {
+    return this.opts.limits ?? NO_TRANSFER_LIMITS;
+  }
+
+  /** Epoch ms by which a transfer starting now must be over (0: no deadline). */
+  private deadline(): number {
+    return this.limits.transferTimeoutMs > 0 ? Date.now() + this.limits.transferTimeoutMs : 0;
+  }
+
+  /**
+   * Network errors, timeouts and 5xx are retried with exponential backoff; 4xx and TLS
+   * errors are not, nor is anything once the transfer's deadline has passed.
+   */
+  private async withRetry<T>(deadline: number, fn: (attempt: number) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn(attempt);
       } catch (err) {
         const e = asWaptError(err);
-        if (!isRetryable(e) || attempt >= this.opts.retries) {
+        const pause = Math.min(this.opts.retryBaseMs * 2 ** attempt, 30_000);
+        const late = limitFired(e) === 'transfer_timeout' || (deadline > 0 && Date.now() + pause >= deadline);
+        if (!isRetryable(e) || attempt >= this.opts.retries || late) {
           if (attempt > 0) e.detail.attempts = attempt + 1;
           throw e;
         }
-        await sleep(Math.min(this.opts.retryBaseMs * 2 ** attempt, 30_000));
+        await sleep(pause);
       }
+    }
+  }
+
+  /** Runs one exchange under a watchdog; the limit that fired wins over the abort it caused. */
+  private async guarded<T>(url: string, deadline: number, fn: (dog: Watchdog) => Promise<T>): Promise<T> {
+    const dog = new Watchdog(url, this.limits, deadline);
+    try {
+      return await fn(dog);
+    } catch (err) {
+      throw dog.error ?? err;
+    } finally {
+      dog.stop();
     }
   }
 
   /** Any HTTP answer is returned (404 is data for host packages, W-F4); 5xx are retried first. */
   async head(url: string): Promise<{ status: number; headers: Record<string, string> }> {
-    const last = await this.withRetry(async (attempt) => {
-      const { res } = await send(this.ctx, url, 'HEAD', {});
-      await discard(res);
-      if (res.statusCode >= 500 && attempt < this.opts.retries) throw statusError(res.statusCode, url);
-      return res;
-    });
+    const deadline = this.deadline();
+    const last = await this.withRetry(deadline, (attempt) =>
+      this.guarded(url, deadline, async (dog) => {
+        const { res } = await send(this.ctx, url, 'HEAD', {}, dog.signal);
+        await discard(res);
+        if (res.statusCode >= 500 && attempt < this.opts.retries) throw statusError(res.statusCode, url);
+        return res;
+      }),
+    );
     const headers: Record<string, string> = {};
     for (const name of Object.keys(last.headers)) headers[name] = header(last, name) ?? '';
     return { status: last.statusCode, headers };
   }
 
   async fetchToFile(url: string, dest: string, fo: FetchOptions = {}): Promise<FetchResult> {
-    if (!fo.resume || fo.conditional) await removePart(dest);
-    return this.withRetry((attempt) => this.attempt(url, dest, fo, attempt > 0 || !!fo.resume));
+    if (!fo.resume) await removePart(dest);
+    const deadline = this.deadline();
+    return this.withRetry(deadline, (attempt) => this.guarded(url, deadline, (dog) => this.attempt(url, dest, fo, attempt > 0 || !!fo.resume, dog)));
   }
 
-  private async attempt(url: string, dest: string, fo: FetchOptions, mayResume: boolean): Promise<FetchResult> {
-    const part = mayResume && !fo.conditional ? await readPart(dest, url) : null;
+  private async attempt(url: string, dest: string, fo: FetchOptions, mayResume: boolean, dog: Watchdog): Promise<FetchResult> {
+    const part = mayResume ? await readPart(dest, url) : null;
+    // a part to continue wins over the conditional GET (If-Range keeps it to the same entity)
+    const conditional = part ? undefined : fo.conditional;
     const extra: Record<string, string> = {};
     if (part) {
       extra.range = `bytes=${part.size}-`;
       extra['if-range'] = ifRangeValue(part.meta)!;
     }
-    if (fo.conditional?.etag) extra['if-none-match'] = fo.conditional.etag;
-    if (fo.conditional?.lastModified) extra['if-modified-since'] = fo.conditional.lastModified;
+    if (conditional?.etag) extra['if-none-match'] = conditional.etag;
+    if (conditional?.lastModified) extra['if-modified-since'] = conditional.lastModified;
 
-    const { finalUrl, res } = await send(this.ctx, url, 'GET', extra);
+    const { finalUrl, res } = await send(this.ctx, url, 'GET', extra, dog.signal);
     const etag = header(res, 'etag');
     const lastModified = header(res, 'last-modified');
     const status = res.statusCode;
-    if (status === 304 && fo.conditional) {
+    if (status === 304 && conditional) {
       await discard(res);
+      await removePart(dest); // a part we could not continue (another URL, no validator) is garbage
       return { status: 'not-modified', sha256: null, size: 0, etag, lastModified, resumedFrom: 0 };
     }
     const append = status === 206 && part !== null && contentRangeStart(header(res, 'content-range')) === part.size;
@@ -116,11 +156,18 @@ export class HttpClient {
       // Nothing left to send, or a range we did not ask for: drop the part and fetch it whole.
       await discard(res);
       await removePart(dest);
-      return this.attempt(url, dest, fo, false);
+      return this.attempt(url, dest, fo, false, dog);
     }
     if (status !== 200 && !append) {
       await discard(res);
       throw statusError(status, finalUrl.href);
+    }
+    // We ask for identity: a body compressed anyway would be stored, hashed and refused as
+    // a damaged file, naming the wrong cause. Name the right one (server or proxy config).
+    const encoding = header(res, 'content-encoding')?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      await discard(res);
+      throw contentEncodingError(finalUrl.href, encoding);
     }
     const start = append ? part!.size : 0;
     const length = numberOrNull(header(res, 'content-length'));
@@ -148,6 +195,7 @@ export class HttpClient {
     /** Size cap, hash, progress for one chunk (a plain call per chunk: no async-generator layer per 16 KiB). */
     const account = (chunk: Buffer): void => {
       done += chunk.length;
+      dog.count(chunk.length);
       if (done > limit) {
         throw done > (fo.maxBytes ?? Infinity) ? tooLarge(url, done, fo.maxBytes!) : badDigest(url, `more than ${fo.expectedSize} bytes`);
       }
@@ -185,7 +233,9 @@ export class HttpClient {
     if (failure !== undefined) {
       // local write failures (disk full, permissions) are not network errors
       const local = ['open', 'write', 'close'].includes((failure as NodeJS.ErrnoException).syscall ?? '');
-      const e = local ? asWaptError(failure) : mapFetchError(failure, url);
+      const e = dog.error ?? (local ? localError(failure, dest) : mapFetchError(failure, url));
+      // a part that filled the disk is not kept: it would hold the space the next try needs
+      if (e.code === 'ERR_OUT_OF_SPACE') await removePart(dest);
       if (e.code === 'HTTP_TOO_LARGE' || e.code === 'ERR_BAD_DIGEST') await removePart(dest);
       throw e; // network errors keep the part for the next attempt
     }
@@ -216,6 +266,25 @@ function statusError(status: number, url: string): WaptError {
 
 function tooLarge(url: string, size: number, max: number): WaptError {
   return new WaptError('HTTP_TOO_LARGE', `${redactUrl(url)} is larger than ${max} bytes (${size})`, { detail: { url: redactUrl(url), size, max } });
+}
+
+/** A write of the part failed: disk full names the directory; anything else as it came. */
+function localError(err: unknown, dest: string): WaptError {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code !== 'ENOSPC') return asWaptError(err);
+  const dir = dirname(dest);
+  return new WaptError('ERR_OUT_OF_SPACE', `no space left in ${dir} while downloading ${basename(dest)}`, {
+    cause: err,
+    detail: { path: dir, file: basename(dest), errno: e.code },
+  });
+}
+
+function contentEncodingError(url: string, encoding: string): WaptError {
+  return new WaptError(
+    'HTTP_CONTENT_ENCODING',
+    `${redactUrl(url)} was sent with Content-Encoding: ${encoding} although wapt-get asked for identity (Accept-Encoding: identity)`,
+    { detail: { url: redactUrl(url), encoding } },
+  );
 }
 
 function badDigest(url: string, why: string): WaptError {

@@ -54,7 +54,11 @@ export function mapFetchError(err: unknown, url: string): WaptError {
   const wapt = chain.find((e) => e instanceof WaptError);
   if (wapt instanceof WaptError) return wapt;
   if (code && TIMEOUT_CODES.has(code)) {
-    return new WaptError('TIMEOUT', `timed out fetching ${safe} (${code})`, { cause: err, detail: { url: safe, errno: code } });
+    // limit: which of the limits fired (watchdog.ts has the other two)
+    return new WaptError('TIMEOUT', `timed out fetching ${safe} (${code}: no answer within timeout)`, {
+      cause: err,
+      detail: { url: safe, errno: code, limit: 'timeout' },
+    });
   }
   const tlsReason = code ? TLS_REASONS[code] : undefined;
   if (tlsReason || (code && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')))) {

@@ -46,7 +46,8 @@ export async function discard(res: Dispatcher.ResponseData): Promise<void> {
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-export async function send(ctx: SendContext, url: string, method: 'GET' | 'HEAD', extra: Record<string, string>): Promise<Sent> {
+/** `signal` aborts the exchange (and the body read after it): the transfer watchdog's. */
+export async function send(ctx: SendContext, url: string, method: 'GET' | 'HEAD', extra: Record<string, string>, signal?: AbortSignal): Promise<Sent> {
   let u = checkUrl(url, ctx.allowInsecureHttp);
   // user:password in the URL becomes Basic auth, never part of the request line or a message
   const auth =
@@ -62,6 +63,7 @@ export async function send(ctx: SendContext, url: string, method: 'GET' | 'HEAD'
         path: `${u.pathname}${u.search}`,
         method,
         headers,
+        signal,
       });
     } catch (err) {
       throw mapFetchError(err, u.href);
