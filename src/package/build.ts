@@ -12,6 +12,7 @@ import { packageFilename } from './filename.js';
 import { CERTIFICATE_MEMBER, CONTROL_MEMBER, MANIFEST_EXCLUDED, MANIFEST_MEMBER, setupKindOf, SIGNATURE_MEMBER } from './manifest.js';
 import { manifestJson } from './pyjson.js';
 import { checkCodeSigningRule } from './verify.js';
+import { checkInstallerPackage } from './msi/index.js';
 import { ZipBuilder } from './zip-builder.js';
 
 /** Source-tree noise WAPT also leaves out of packages. */
@@ -104,6 +105,7 @@ export async function buildPackage(dir: string, opts: BuildOptions): Promise<Bui
   const control = await readSourceControl(dir);
   const payload = await listPayload(dir);
   checkCodeSigningRule(setupKindOf(payload), signerCert, dir); // W-D5: refuse before any work
+  await checkInstallerPackage(dir, payload); // an msi/exe package ships its installer (and ProductCode)
   const signed = signControl(control, { key: opts.signer.key, cert: signerCert, date: opts.date, reproducible: opts.reproducible });
   await mkdir(opts.outDir, { recursive: true });
   const dest = join(opts.outDir, packageFilename(signed));

@@ -2,11 +2,12 @@
 // {{placeholders}}. The filled WAPT/control is parsed and validated before anything
 // is written, and the tree is built beside the destination then renamed into place.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WaptError } from '../errors.js';
 import { parseControl, validateControl } from './control.js';
+import { readExeInstaller, readMsi, type ExeInstaller, type MsiProduct } from './msi/index.js';
 
 export const TEMPLATE_KINDS = ['deb', 'dir', 'script', 'msi', 'exe', 'group', 'host', 'unit'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
@@ -17,6 +18,16 @@ export interface TemplateVars {
   maintainer?: string;
   /** Display name (control `name`); default the package name. */
   name?: string;
+  /** What `make-template msi|exe FILE` read from the installer (fills setup.mjs). */
+  installer?: InstallerFacts;
+}
+
+/** setup.mjs constants of the msi/exe templates; absent ones keep the blank template's values. */
+export interface InstallerFacts {
+  /** File name of the installer inside the package. */
+  file: string;
+  msi?: MsiProduct;
+  exe?: ExeInstaller;
 }
 
 export interface MadeTemplate {
@@ -63,6 +74,14 @@ function placeholderValues(kind: TemplateKind, pkg: string, vars: TemplateVars):
     name: vars.name ?? pkg,
     maintainer: vars.maintainer ?? '',
     description: vars.description ?? DEFAULT_DESCRIPTION[kind].replace('%s', pkg),
+    // setup.mjs constants of the msi/exe templates, as JS string literals (JSON is valid JS).
+    msi_file: JSON.stringify(vars.installer?.file ?? `${pkg}.msi`),
+    product_code: JSON.stringify(vars.installer?.msi?.productCode ?? ''),
+    product_version: JSON.stringify(vars.installer?.msi?.productVersion ?? ''),
+    exe_file: JSON.stringify(vars.installer?.file ?? `${pkg}-setup.exe`),
+    silent_args: JSON.stringify(vars.installer?.exe?.silentArgs ?? ['/S']),
+    installer_kind: vars.installer?.exe ? exeKindText(vars.installer.exe) : 'not yet (NSIS /S assumed; Inno Setup: /VERYSILENT /SUPPRESSMSGBOXES /NORESTART)',
+    uninstall_key: JSON.stringify(pkg),
   };
   for (const [key, v] of Object.entries(values)) {
     // One control line per value (W-C1): a newline would start a new field or a continuation.
@@ -121,4 +140,70 @@ export async function makeTemplate(kind: string, pkg: string, destDir: string, v
     throw e;
   }
   return { dir: dest, files };
+}
+
+function exeKindText(e: ExeInstaller): string {
+  return e.kind === 'unknown' ? 'no known installer marker; set the switches by hand' : `${e.kind} (marker "${e.marker}")`;
+}
+
+/** `Tiny Démo Tool` → `tiny-demo-tool`: the package-name part derived from a product name. */
+export function slugify(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+export interface FromInstallerOptions extends TemplateVars {
+  /** Package name; default `<prefix>-<product name>`. */
+  packageName?: string;
+  /** Default 'tis' (WAPT default_package_prefix). */
+  prefix?: string;
+  /** Default ./<package>-wapt beside cwd. */
+  destDir?: string;
+  cwd: string;
+}
+
+export interface MadeFromInstaller extends MadeTemplate {
+  package: string;
+  installer: InstallerFacts;
+}
+
+/**
+ * `make-template msi FILE.msi` / `make-template exe FILE.exe`: reads the installer
+ * (MSI Property table; exe framework markers), makes the template with what it found,
+ * and copies the installer into the package.
+ */
+export async function makeTemplateFromInstaller(kind: 'msi' | 'exe', file: string, opts: FromInstallerOptions): Promise<MadeFromInstaller> {
+  const abs = path.resolve(opts.cwd, file);
+  const st = await stat(abs).catch(() => null);
+  if (!st?.isFile()) throw new WaptError('IO_ERROR', `${file}: no such installer file`, { detail: { path: abs } });
+  const base = path.basename(abs);
+  let installer: InstallerFacts;
+  let productName: string;
+  let version = opts.version;
+  let description = opts.description;
+  if (kind === 'msi') {
+    const msi = readMsi(await readFile(abs), base);
+    installer = { file: base, msi };
+    productName = msi.productName;
+    version ??= `${msi.productVersion}-1`;
+    description ??= `${msi.productName} (${msi.manufacturer}), MSI installer`;
+  } else {
+    installer = { file: base, exe: await readExeInstaller(abs) };
+    productName = base.replace(/\.exe$/i, '').replace(/[-_ ]?(setup|installer|install)$/i, '');
+    description ??= `${productName} (${installer.exe!.kind === 'unknown' ? 'silent installer' : `${installer.exe!.kind} installer`})`;
+  }
+  const pkg = opts.packageName ?? `${opts.prefix ?? 'tis'}-${slugify(productName) || 'app'}`;
+  const dest = path.resolve(opts.cwd, opts.destDir ?? `${pkg}-wapt`);
+  const made = await makeTemplate(kind, pkg, dest, { ...opts, version, description, name: opts.name ?? productName, installer });
+  try {
+    await copyFile(abs, path.join(made.dir, base));
+  } catch (e) {
+    await rm(made.dir, { recursive: true, force: true });
+    throw e;
+  }
+  return { ...made, files: [...made.files, base].sort(), package: pkg, installer };
 }

@@ -358,3 +358,15 @@ describeWindows('Windows helpers against the real reg.exe and sc.exe', () => {
     expect(await h.service(`no-such-service-${process.pid}`).status()).toBe('NOT_FOUND');
   });
 });
+
+describe('user mode', () => {
+  test('msiexec, uninstallers and service control refuse a user-mode target root (they act on the whole machine)', async () => {
+    const s = scripted({});
+    const h = createWindowsHelpers({ ...ctx('win32'), targetRoot: 'C:\\Users\\alice\\wapt-root' }, { run: s.run, log: s.log });
+    await expect(h.installMsi('a.msi')).rejects.toThrow(/installMsi installs system-wide and cannot honour targetRoot .* \(user mode\)/);
+    await expect(h.removeMsi('{23170F69-40C1-2702-2301-000001000000}')).rejects.toThrow(/user mode/);
+    await expect(h.uninstallKey('x')).rejects.toThrow(/user mode/);
+    await expect(h.service('x').stop()).rejects.toThrow(/user mode/);
+    expect(s.calls).toEqual([]);
+  });
+});

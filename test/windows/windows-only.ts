@@ -12,3 +12,13 @@ export function describeWindows(name: string, fn: () => void): void {
   console.log(`SKIPPED (needs Windows; this host is ${process.platform}): ${name}`);
   describe.skip(`[needs Windows, skipped on ${process.platform}] ${name}`, fn);
 }
+
+/** The converse: blocks that check the off-Windows behaviour (a Windows host would really run msiexec). */
+export function describeUnlessWindows(name: string, fn: () => void): void {
+  if (!ON_WINDOWS) {
+    describe(name, fn);
+    return;
+  }
+  console.log(`SKIPPED (checks the behaviour off Windows; this host is win32): ${name}`);
+  describe.skip(`[off-Windows behaviour, skipped on win32] ${name}`, fn);
+}

@@ -2,7 +2,7 @@
 // child.js next to runner.js. When wapt-get runs from its TypeScript sources
 // (ts-jest), there is no child.js and a stale dist/ would run old code, so the
 // directory's sources are transpiled once into a temp dir keyed by their hash.
-// That works because the child imports only node: builtins and files of this directory.
+// That works because the child imports only node: builtins and files of this directory (and below).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -16,15 +16,20 @@ const TRANSPILE = `
 const fs = require('fs'), path = require('path');
 const [src, out, root] = process.argv.slice(1);
 const ts = require(require.resolve('typescript', { paths: [root] }));
-fs.mkdirSync(out, { recursive: true });
-for (const f of fs.readdirSync(src)) {
-  if (!f.endsWith('.ts') || f.endsWith('.d.ts')) continue;
-  const r = ts.transpileModule(fs.readFileSync(path.join(src, f), 'utf8'), {
-    fileName: f,
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
-  fs.writeFileSync(path.join(out, f.slice(0, -3) + '.js'), r.outputText);
-}
+const walk = (from, to) => {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    if (e.isDirectory()) { walk(path.join(from, e.name), path.join(to, e.name)); continue; }
+    const f = e.name;
+    if (!f.endsWith('.ts') || f.endsWith('.d.ts')) continue;
+    const r = ts.transpileModule(fs.readFileSync(path.join(from, f), 'utf8'), {
+      fileName: f,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    fs.writeFileSync(path.join(to, f.slice(0, -3) + '.js'), r.outputText);
+  }
+};
+walk(src, out);
 fs.writeFileSync(path.join(out, 'package.json'), '{"type":"module"}');
 `;
 
@@ -40,9 +45,8 @@ export function childEntry(): string {
 
 function transpileChild(srcDir: string): string {
   const hash = createHash('sha256');
-  const files = readdirSync(srcDir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort();
+  // Subdirectories too (windows/): the child's helpers import them.
+  const files = (readdirSync(srcDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
   for (const f of files)
     hash
       .update(f)

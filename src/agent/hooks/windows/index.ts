@@ -34,6 +34,12 @@ export function createWindowsHelpers(ctx: HookContext, deps: WindowsHelperDeps):
   const need = (what: string): void => {
     if (ctx.os !== 'win32') throw new Error(`${what} needs Windows (this system is ${ctx.os}); nothing was run`);
   };
+  // msiexec, uninstallers and services act on the whole machine: refuse in user mode, as installDeb does.
+  const systemWide = (what: string): void => {
+    need(what);
+    const root = path.win32.resolve(ctx.targetRoot);
+    if (root !== path.win32.parse(root).root) throw new Error(`${what} installs system-wide and cannot honour targetRoot ${ctx.targetRoot} (user mode)`);
+  };
   const inPackage = (rel: string, what: string): string => confine(ctx.packageDir, rel, what);
   const defaultLog = (verb: string): string => path.win32.join(deps.tmpdir ?? os.tmpdir(), `${ctx.package}-${verb}-msiexec.log`);
 
@@ -70,7 +76,7 @@ export function createWindowsHelpers(ctx: HookContext, deps: WindowsHelperDeps):
   };
 
   const removeMsi: WindowsHelpers['removeMsi'] = async (productCode, opts = {}) => {
-    need('removeMsi');
+    systemWide('removeMsi');
     const logFile = opts.log ?? defaultLog('remove');
     return msiexec(msiRemoveArgs(productCode, logFile), logFile, opts.timeoutMs, true);
   };
@@ -95,7 +101,7 @@ export function createWindowsHelpers(ctx: HookContext, deps: WindowsHelperDeps):
 
   return {
     async installMsi(pathInPackage, opts = {}) {
-      need('installMsi');
+      systemWide('installMsi');
       const file = inPackage(pathInPackage, 'installMsi');
       const logFile = opts.log ?? defaultLog('install');
       const props = Object.entries(opts.properties ?? {}).map(([k, v]) => msiProperty(k, v));
@@ -111,7 +117,7 @@ export function createWindowsHelpers(ctx: HookContext, deps: WindowsHelperDeps):
     },
     installedSoftware,
     async uninstallKey(nameOrCode, opts = {}) {
-      need('uninstallKey');
+      systemWide('uninstallKey');
       const found = findSoftware(await installedSoftware(), nameOrCode);
       if (found.length === 0) return false;
       for (const s of found) {
@@ -146,13 +152,13 @@ export function createWindowsHelpers(ctx: HookContext, deps: WindowsHelperDeps):
     service(name) {
       return {
         async start(o = {}) {
-          need('service().start');
+          systemWide('service().start');
           const r = await run('sc.exe', scStartArgs(name));
           if (r.code !== 0 && r.code !== SC.ALREADY_RUNNING) throw new Error(`sc start ${name} failed (exit ${r.code}): ${r.stdout.trim().slice(-500)}`);
           await waitFor(name, 'RUNNING', o.timeoutMs ?? SERVICE_WAIT);
         },
         async stop(o = {}) {
-          need('service().stop');
+          systemWide('service().stop');
           const r = await run('sc.exe', scStopArgs(name));
           if (r.code !== 0 && r.code !== SC.NOT_ACTIVE) throw new Error(`sc stop ${name} failed (exit ${r.code}): ${r.stdout.trim().slice(-500)}`);
           await waitFor(name, 'STOPPED', o.timeoutMs ?? SERVICE_WAIT);
