@@ -165,6 +165,12 @@ export class TrustPolicy {
    */
   authorize(role: SignerRole, signer: X509Certificate, intermediates: X509Certificate[], ctx: PolicyContext = {}): ChainResult {
     const pins = role === 'index-statement' ? ctx.signers?.index : role === 'index-freshness' ? ctx.signers?.freshness : null;
+    // Where the repository's pins decide, say so before any chain: a certificate of another role is refused as such.
+    const pinned = role === 'index-freshness' || (role === 'index-statement' && (pins || ctx.signers?.freshness?.fingerprints.has(fingerprintSha256(signer))));
+    if (pinned) {
+      const refused = TrustPolicy.refusal(role, signer, ctx);
+      if (refused) throw refused;
+    }
     const chain = pins?.anchors?.hasFingerprint(fingerprintSha256(signer))
       ? pins.anchors.verifyChain(signer, [], { at: ctx.at })
       : this.trust.verifyChain(signer, intermediates, { at: ctx.at });
