@@ -1,6 +1,7 @@
 // The agent side through the real CLI: `serve --data-dir` as a child, then `inventory`,
 // `register` and `update-status` with a wapt-get.ini whose wapt_server points at it and
 // whose verify_cert pins the certificate serve printed (W-G4).
+import { createHash } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -11,6 +12,7 @@ import { ensureSelfSignedTls } from '../../src/server/tls-selfsigned.js';
 import { collect, spawnAgent } from '../helpers/agent-env.js';
 
 const TOKEN = 'cli-reg-token-8d1f77c2';
+const ADMIN = 'cli-admin-token-51e0';
 const UUID = '0C1A0000-0000-4000-8000-0000000000AA';
 
 interface Serving {
@@ -55,7 +57,7 @@ function startServe(args: string[]): Promise<Serving> {
 function getJson(path: string): Promise<any> {
   return new Promise((resolve, reject) => {
     const u = new URL(path, serving.url);
-    request({ host: u.hostname, port: u.port, path: u.pathname, ca: pinPem, agent: false }, (res) => {
+    request({ host: u.hostname, port: u.port, path: u.pathname, ca: pinPem, agent: false, headers: { authorization: `Bearer ${ADMIN}` } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
@@ -90,7 +92,8 @@ beforeAll(async () => {
   await mkdir(join(tmp, 'repo'));
   await writeFile(join(tmp, 'token'), `${TOKEN}\n`);
   await writeFile(join(tmp, 'wrong-token'), 'cli-reg-token-wrong\n');
-  serving = await startServe(['--data-dir', join(tmp, 'data'), '--registration-token-file', join(tmp, 'token')]);
+  await writeFile(join(tmp, 'admins'), `root view ${createHash('sha256').update(ADMIN).digest('hex')}\n`); // B2: admin paths need a credential
+  serving = await startServe(['--data-dir', join(tmp, 'data'), '--registration-token-file', join(tmp, 'token'), '--admin-tokens-file', join(tmp, 'admins')]);
   pinPem = await readFile(serving.pin);
   dbdir = join(tmp, 'db');
   ini = join(tmp, 'wapt-get.ini');
@@ -203,7 +206,7 @@ test('the serve log names refusals but never the registration token', () => {
   expect(serving.err()).not.toContain(TOKEN);
 });
 
-test('serve --data-dir without a token or --open-registration is a usage error (exit 2)', async () => {
+test('serve --open-registration with a registration token is a usage error (exit 2)', async () => {
   const r = await collect(
     spawnAgent([
       '-c',
@@ -217,6 +220,9 @@ test('serve --data-dir without a token or --open-registration is a usage error (
       join(tmp, 'tls'),
       '--data-dir',
       join(tmp, 'd2'),
+      '--open-registration',
+      '--registration-token-file',
+      join(tmp, 'token'),
     ]),
     20_000,
   );

@@ -70,9 +70,7 @@ async function managementFrom(ctx: CommandContext, opts: CommandOptions) {
     registrationToken = String(opts.registrationToken).trim();
   }
   if (registrationToken === '') throw new WaptError('USAGE', 'the registration token is empty');
-  if (!tokenGiven && !opts.openRegistration) {
-    throw new WaptError('USAGE', '--data-dir needs --registration-token-file FILE (or --registration-token), or --open-registration');
-  }
+  // without a shared token, hosts register with enrolment tokens (`wapt-get serve-admin enroll-token`, F1A)
   const dataDir = resolve(ctx.cwd, opts.dataDir);
   const { mkdir } = await import('node:fs/promises');
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
