@@ -124,7 +124,7 @@ test('hook hangs: ERR_TIMEOUT and the whole process tree is killed', async () =>
   }
 });
 
-test('tampered package on the server: ERR_BAD_DIGEST, nothing kept in the cache, nothing ran', async () => {
+test('tampered package on the server: ERR_BAD_DIGEST exit 3, nothing kept in the cache, nothing ran', async () => {
   const good = (await readdir(w.repoDir)).find((f) => f.startsWith('tis-tamper_'))!;
   const saved = path.join(w.dir, 'good-tamper.wapt');
   await copyFile(path.join(w.repoDir, good), saved);
@@ -133,7 +133,7 @@ test('tampered package on the server: ERR_BAD_DIGEST, nothing kept in the cache,
   bytes[Math.floor(bytes.length / 3)] ^= 0xff;
   await writeFile(path.join(w.repoDir, good), bytes);
   const r = await w.run(['install', 'tis-tamper'], { json: true });
-  expect(r.code).toBe(6);
+  expect(r.code).toBe(3); // ERR_BAD_DIGEST → EXIT.VERIFY through the table (issue 9 case 13)
   expect(JSON.parse(r.stdout).results[0]).toMatchObject({ status: 'ERROR', error_code: 'ERR_BAD_DIGEST' });
   expect((await readdir(w.cacheDir)).filter((f) => f.startsWith('tis-tamper_'))).toEqual([]);
   expect(existsSync(marker('tis-tamper-evil'))).toBe(false);
@@ -152,7 +152,7 @@ test('tampered package on the server: ERR_BAD_DIGEST, nothing kept in the cache,
   expect((await readFile(path.join(w.cacheDir, good))).equals(await readFile(saved))).toBe(true);
 });
 
-test('server down: install works from a warm cache; a cold one gives ERR_DOWNLOAD_PACK', async () => {
+test('server down: install works from a warm cache; a cold one gives ERR_DOWNLOAD_PACK exit 4', async () => {
   expect((await w.run(['install', 'tis-ok'])).code).toBe(0);
   expect((await w.run(['remove', 'tis-ok'])).code).toBe(0);
   await rm(marker('tis-ok'));
@@ -162,7 +162,7 @@ test('server down: install works from a warm cache; a cold one gives ERR_DOWNLOA
     expect(warm.code).toBe(0);
     expect(existsSync(marker('tis-ok'))).toBe(true);
     const cold = await w.run(['install', 'tis-b'], { json: true });
-    expect(cold.code).toBe(6);
+    expect(cold.code).toBe(4); // ERR_DOWNLOAD_PACK → EXIT.NETWORK through the table (issue 9 case 13)
     const res = JSON.parse(cold.stdout).results[0];
     expect(res).toMatchObject({ package: 'tis-b', status: 'ERROR', error_code: 'ERR_DOWNLOAD_PACK' });
     expect(res.message).toMatch(/NETWORK_ERROR|TIMEOUT|TLS_ERROR/);
@@ -171,34 +171,26 @@ test('server down: install works from a warm cache; a cold one gives ERR_DOWNLOA
   }
 });
 
-function tryTmpfs(dir: string): boolean {
+/** A real 1 MiB tmpfs (the suite runs as root); a machine that cannot mount one fails this test loudly. */
+function mountTinyTmpfs(dir: string): void {
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`cannot mount a tmpfs on ${dir} (this test needs root and a real tmpfs, no stand-in): ${(err as Error).message}`);
   }
 }
 
-test('disk full on extract: ERR_OUT_OF_SPACE before anything runs (tiny tmpfs, else the maxTotalBytes cap)', async () => {
+test('disk full on extract (a real 1 MiB tmpfs as TMPDIR): ERR_OUT_OF_SPACE before anything runs, the temp dir removed', async () => {
   const small = path.join(w.dir, 'small-tmp');
   await mkdir(small);
-  if (tryTmpfs(small)) {
-    try {
-      const r = await w.run(['install', 'tis-big'], { json: true, env: { TMPDIR: small } });
-      expect(r.code).toBe(6);
-      expect(JSON.parse(r.stdout).results[0]).toMatchObject({ error_code: 'ERR_OUT_OF_SPACE' });
-      expect(await readdir(small)).toEqual([]); // the temp dir went too
-    } finally {
-      execFileSync('umount', [small]);
-    }
-  } else {
-    const { loadConfig } = await import('../../src/agent/config.js');
-    const { installVerb } = await import('../../src/agent/install/index.js');
-    const config = await loadConfig({ path: w.configPath, env: {} });
-    const log = { info: () => undefined, warn: () => undefined, debug: () => undefined };
-    const out = await installVerb(config, { log, env: {} }, ['tis-big'], { cwd: w.dir, maxExtractBytes: 1024 * 1024 });
-    expect(out.results[0]).toMatchObject({ error_code: 'ERR_OUT_OF_SPACE' });
+  mountTinyTmpfs(small);
+  try {
+    const r = await w.run(['install', 'tis-big'], { json: true, env: { TMPDIR: small } });
+    expect(r.code).toBe(6);
+    expect(JSON.parse(r.stdout).results[0]).toMatchObject({ error_code: 'ERR_OUT_OF_SPACE' });
+    expect(await readdir(small)).toEqual([]); // the temp dir went too
+  } finally {
+    execFileSync('umount', [small]);
   }
   expect(existsSync(marker('tis-big'))).toBe(false);
   expect((await row('tis-big'))!).toMatchObject({ install_status: 'ERROR', error_code: 'ERR_OUT_OF_SPACE' });
