@@ -149,7 +149,7 @@ test('register (token from the environment) reuses the host key and the host app
   expect(out).toMatchObject({ registered: true, host_uuid: UUID, packages: 2, key_created: false });
   const { hosts } = await getJson('/api/v1/hosts');
   expect(hosts).toHaveLength(1);
-  expect(hosts[0]).toMatchObject({ host_uuid: UUID, fingerprint: out.fingerprint, packages: { total: 2, ok: 1, error: 1 } });
+  expect(hosts[0]).toMatchObject({ host_uuid: UUID, fingerprint: out.fingerprint, counts: { total: 2, ok: 1, error: 1 } });
   const rec = await getJson(`/api/v1/hosts/${UUID}`);
   expect(rec.inventory.description).toBe('desk 12');
 });
@@ -173,7 +173,7 @@ test('update-status sends signed reports with growing sequences; the server show
   const rec = await getJson(`/api/v1/hosts/${UUID}`);
   expect(rec.last_sequence).toBeGreaterThan(JSON.parse(first.stdout).sequence);
   const { hosts } = await getJson('/api/v1/hosts');
-  expect(hosts[0]).toMatchObject({ packages_from: 'status', packages: { total: 2, ok: 2, error: 0 } });
+  expect(hosts[0]).toMatchObject({ packages_from: 'status', counts: { total: 2, ok: 2, error: 0 } });
 });
 
 test('update-status refuses a server whose certificate differs from the pinned one (TLS_PIN_MISMATCH, exit 4)', async () => {
