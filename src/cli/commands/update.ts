@@ -46,6 +46,8 @@ export const command: CommandSpec = {
     const { runUpdate, summarize } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(cfg, { lock: true, recreateCorruptDb: true, env: ctx.env, log: ctx.out });
     let summary: UpdateSummary;
+    // a corrupt DB was moved aside and its installed packages rebuilt from their side records
+    const recovery = rt.db.recovery;
     try {
       if (opts.fromBundle) {
         const { importBundle } = await import('../../agent/index.js');
@@ -58,7 +60,26 @@ export const command: CommandSpec = {
     } finally {
       await rt.close();
     }
-    await reportAfter(ctx, 'update', summary.repos.map((r) => ({ package: r.repo, status: r.status === 'failed' ? 'ERROR' : 'OK', error_code: r.error?.code })));
+    if (recovery) {
+      // the index is back, but history and rollback marks are not: say so, never exit 0
+      const err = new WaptError(
+        'DB_CORRUPT',
+        `local DB was corrupt (${recovery.reason}), moved to ${recovery.movedTo}; ${recovery.rebuilt.length} installed package(s) rebuilt, index fetched again` +
+          (recovery.lost.length ? `; NOT recovered: ${recovery.lost.join('; ')}` : ''),
+        { detail: { ...recovery } },
+      );
+      if (ctx.out.json) {
+        ctx.out.result({ ...summary, error: { code: err.code, message: err.message, detail: err.detail } }, () => []);
+        return err.exitCode;
+      }
+      ctx.out.result(summary, () => renderSummary(ctx.out, summary));
+      throw err;
+    }
+    await reportAfter(
+      ctx,
+      'update',
+      summary.repos.map((r) => ({ package: r.repo, status: r.status === 'failed' ? 'ERROR' : 'OK', error_code: r.error?.code })),
+    );
     const failed = summary.repos.find((r) => r.status === 'failed');
     if (!failed) {
       ctx.out.result(summary, () => renderSummary(ctx.out, summary));
