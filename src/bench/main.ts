@@ -7,6 +7,7 @@ import { readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { benchDbPersist, benchResolve } from './benches/agent.js';
+import { benchAgentCli } from './benches/agent-cli.js';
 import { benchBuild, benchStartup } from './benches/build.js';
 import { benchDownload } from './benches/download.js';
 import { benchInstall } from './benches/install.js';
@@ -26,6 +27,7 @@ const BENCHES: [string, Bench][] = [
   ['startup', benchStartup],
   ['scan', benchScan],
   ['update', benchUpdate],
+  ['agent-cli', benchAgentCli],
   ['download-1g', benchDownload],
   ['install-1g', benchInstall],
   ['resolve-10k', benchResolve],

@@ -25,45 +25,45 @@ async function verifyRows(ctx: BenchContext, kind: PayloadKind): Promise<Row[]> 
   const unzipPeer = await best(async () => {
     await sh(`unzip -p ${q(pkg)} | openssl dgst -sha256 >/dev/null`);
   });
+  const raw = await best(async () => {
+    await sh(`openssl dgst -sha256 ${q(payload)} >/dev/null`);
+  });
+  // Led by what a user runs (the CLI) against the plain hashing limit; the unzip rows
+  // follow, labelled: unzip also computes CRC-32, which our verify does not need (W-D3 is SHA-256).
   const rows: Row[] = [
     row({
       bench: 'verify-1g',
-      label: `${name}, verifyPackage`,
+      label: `${name}, wapt-get verify`,
+      ours: viaCli.seconds,
+      bytes: size,
+      peerLabel: 'openssl dgst payload',
+      peer: raw.seconds,
+      target: { kind: 'ratio', min: 0.8 },
+      runs: runsText(viaCli),
+      note: kind === 'deflated' ? 'ours inflates then hashes; openssl hashes the raw payload file' : 'CLI start-up, signatures, chain and every member hash',
+    }),
+    row({
+      bench: 'verify-1g',
+      label: `${name}, verifyPackage (in-process)`,
       ours: inProc.seconds,
       bytes: size,
-      peerLabel: 'unzip -p | openssl dgst',
-      peer: unzipPeer.seconds,
-      target: { kind: 'ratio', min: 1 },
+      peerLabel: 'openssl dgst payload',
+      peer: raw.seconds,
+      target: { kind: 'ratio', min: 0.8 },
       runs: runsText(inProc),
     }),
     row({
       bench: 'verify-1g',
-      label: `${name}, wapt-get verify`,
+      label: `${name}, wapt-get verify vs unzip`,
       ours: viaCli.seconds,
       bytes: size,
       peerLabel: 'unzip -p | openssl dgst',
       peer: unzipPeer.seconds,
       target: { kind: 'ratio', min: 1 },
       runs: runsText(viaCli),
+      note: 'the peer also computes CRC-32 (unzip): flatters us',
     }),
   ];
-  if (kind === 'stored') {
-    const raw = await best(async () => {
-      await sh(`openssl dgst -sha256 ${q(payload)} >/dev/null`);
-    });
-    rows.push(
-      row({
-        bench: 'verify-1g',
-        label: `${name}, verifyPackage vs hash limit`,
-        ours: inProc.seconds,
-        bytes: size,
-        peerLabel: 'openssl dgst payload',
-        peer: raw.seconds,
-        target: { kind: 'ratio', min: 0.8 },
-        runs: runsText(raw),
-      }),
-    );
-  }
   return rows;
 }
 
