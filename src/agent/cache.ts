@@ -3,7 +3,7 @@
 // so nothing unverified ever sits under a package's name (W-D3..W-D5, W-F3).
 import { constants as fsConstants } from 'node:fs';
 import { copyFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WaptError, asWaptError } from '../errors.js';
 import { ensurePrivateDir } from '../private-state.js';
@@ -12,6 +12,7 @@ import type { HttpClient } from '../repo/index.js';
 import type { Candidate } from './resolver/types.js';
 import type { AgentRuntime } from './runtime.js';
 import { isSafeFilename, memberUrl } from './update/index.js';
+import { assertFreeSpace, freeBytes } from './install/rights.js';
 import { hashFile, verifyPackage, field, type VerifiedPackage } from '../package/index.js';
 
 export interface Expected {
@@ -79,6 +80,27 @@ async function discardOnFailure<T>(paths: string[], fn: () => Promise<T>): Promi
   }
 }
 
+/** ERR_OUT_OF_SPACE naming the cache directory unless what is left to download fits (size from the index). */
+async function assertRoomFor(dest: string, size: number | undefined): Promise<void> {
+  if (size === undefined) return;
+  const have = (await stat(`${dest}.part`).catch(() => null))?.size ?? 0;
+  await assertFreeSpace(dirname(dest), Math.max(0, size - have), `downloading ${basename(dest)}`);
+}
+
+/**
+ * Why a `.part` in the cache can never become `expectedSize` bytes (already that long or
+ * longer, or the rest does not fit in the free space), or null if it may still complete.
+ */
+export async function partDeadEnd(partFile: string, expectedSize: number | null): Promise<string | null> {
+  if (expectedSize === null) return null;
+  const size = (await stat(partFile).catch(() => null))?.size;
+  if (size === undefined) return null;
+  if (size >= expectedSize) return `${size} bytes, the index says ${expectedSize}: it cannot complete`;
+  const free = await freeBytes(dirname(partFile));
+  if (free !== null && expectedSize - size > free) return `${expectedSize - size} bytes left to download, only ${free} free in ${dirname(partFile)}`;
+  return null;
+}
+
 /** Reuses a cached file that still checks out; otherwise downloads (resuming a `.part`) and verifies. */
 export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<CachedPackage> {
   const file = basename(o.dest);
@@ -96,6 +118,7 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
     }
   }
   await ensurePrivateDir(join(o.dest, '..'), { onWarning: o.onWarning });
+  await assertRoomFor(o.dest, o.expected.size);
   let resumedFrom = 0;
   if (o.url.startsWith('file:')) {
     const tmp = `${o.dest}.part`;

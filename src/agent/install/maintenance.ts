@@ -5,6 +5,7 @@ import path from 'node:path';
 import { EXIT, WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
 import { requireUsableIndex } from '../index-health.js';
+import { partDeadEnd } from '../cache.js';
 import { downloadPlan } from './execute.js';
 import { installSteps, pendingSteps, upgradePlan, type PendingStep } from './plan.js';
 import { planJson, type PlanJson } from './report.js';
@@ -25,6 +26,8 @@ export async function downloadUpgradeVerb(config: WaptConfig, io: VerbIo, opts: 
 export interface CleanOutcome {
   removed: string[];
   kept: string[];
+  /** Parts of needed files removed because they can never complete, and why (also in removed). */
+  deadParts: { file: string; reason: string }[];
   dryRun: boolean;
 }
 
@@ -33,18 +36,22 @@ export async function cleanVerb(config: WaptConfig, io: VerbIo, opts: VerbOption
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt) => {
     const ctx = upgradePlan(rt.db, rt.config);
     const keep = new Set<string>(installSteps(ctx.plan).map((s) => s.candidate!.filename));
+    const sizes = new Map(installSteps(ctx.plan).map((s) => [s.candidate!.filename, s.candidate!.size ?? null] as const));
     for (const r of rt.db.installed.list()) if (r.filename) keep.add(r.filename);
     const names = await readdir(rt.config.cacheDir).catch(() => [] as string[]);
     const removed: string[] = [];
     const kept: string[] = [];
+    const deadParts: CleanOutcome['deadParts'] = [];
     for (const n of names.sort()) {
-      // a .part of a needed file is a download to resume, not rubbish
+      // a .part of a needed file is a download to resume, not rubbish, unless it can never complete
       const owner = n.replace(/\.part(\.json)?$/, '');
-      if (keep.has(owner)) kept.push(n);
+      const dead = owner !== n ? await partDeadEnd(path.join(rt.config.cacheDir, `${owner}.part`), sizes.get(owner) ?? null) : null;
+      if (dead && n.endsWith('.part')) deadParts.push({ file: n, reason: dead });
+      if (keep.has(owner) && !dead) kept.push(n);
       else removed.push(n);
     }
     if (!opts.dryRun) for (const n of removed) await rm(path.join(rt.config.cacheDir, n), { recursive: true, force: true });
-    return { removed, kept, dryRun: Boolean(opts.dryRun) };
+    return { removed, kept, deadParts, dryRun: Boolean(opts.dryRun) };
   });
 }
 

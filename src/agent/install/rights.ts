@@ -35,15 +35,21 @@ export function targetFor(config: WaptConfig, verb: string): string {
   return installTarget({ isAdmin: config.isRoot, userModeRoot: config.userModeRoot }, verb);
 }
 
-/** ERR_OUT_OF_SPACE unless `dir`'s filesystem has `needed` bytes free for us. */
-export async function assertFreeSpace(dir: string, needed: number, what: string): Promise<void> {
-  let free: number;
+/** Bytes of `dir`'s filesystem we may still write, or null where statfs is unsupported. */
+export async function freeBytes(dir: string): Promise<number | null> {
   try {
     const s = await statfs(dir);
-    free = s.bavail * s.bsize;
+    return s.bavail * s.bsize;
   } catch {
-    return; // statfs unsupported here: extraction itself still fails cleanly on ENOSPC
+    return null;
   }
+}
+
+/** ERR_OUT_OF_SPACE (naming `dir`) unless `dir`'s filesystem has `needed` bytes free for us. */
+export async function assertFreeSpace(dir: string, needed: number, what: string): Promise<void> {
+  const free = await freeBytes(dir);
+  // statfs unsupported here: the write itself still fails cleanly on ENOSPC
+  if (free === null) return;
   if (needed > free) {
     throw new WaptError('ERR_OUT_OF_SPACE', `${what} needs ${needed} bytes in ${dir}, only ${free} are free`, {
       detail: { path: dir, needed, free },

@@ -11,8 +11,9 @@ export const command: CommandSpec = {
     const config = await agentConfig(ctx, opts);
     const { cleanVerb } = await import('../../agent/index.js');
     const r = await cleanVerb(config, verbIo(ctx), { dryRun: opts.dryRun });
-    ctx.out.result({ dry_run: r.dryRun, removed: r.removed, kept: r.kept }, () => [
-      ...r.removed.map((f) => `${r.dryRun ? 'would remove' : 'removed'} ${f}`),
+    const why = new Map(r.deadParts.map((d) => [d.file, d.reason]));
+    ctx.out.result({ dry_run: r.dryRun, removed: r.removed, kept: r.kept, dead_parts: r.deadParts }, () => [
+      ...r.removed.map((f) => `${r.dryRun ? 'would remove' : 'removed'} ${f}${why.has(f) ? ` (download that cannot complete: ${why.get(f)})` : ''}`),
       `${r.removed.length} file(s) ${r.dryRun ? 'would be ' : ''}removed, ${r.kept.length} kept in ${config.cacheDir}`,
     ]);
   },
