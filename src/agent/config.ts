@@ -50,6 +50,8 @@ export interface WaptConfig {
   origins: Record<string, string>;
   /** Problems worth a warning (unknown keys with a "did you mean", a missing --config file). */
   warnings: string[];
+  /** `log_file`: agent runs append their steps and hook output here (rotated at 10 MiB); null = none. */
+  logFile: string | null;
   isRoot: boolean;
   dbdir: string;
   /** dbdir/waptdb.sqlite unless `dbpath` is set (W-G1). */
@@ -383,6 +385,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
     configExplicit: opts.path !== undefined,
     origins: {},
     warnings: [],
+    logFile: g.path('log_file'),
     isRoot,
     dbdir,
     dbPath: dbPathKey ?? pj.join(dbdir, 'waptdb.sqlite'),

@@ -5,10 +5,17 @@ import { resolve } from 'node:path';
 import type { WaptConfig } from '../agent/index.js';
 import type { TrustStore } from '../crypto/index.js';
 import type { CommandContext, CommandOptions } from './command.js';
+import { LogFile } from './log-file.js';
 import type { SignerPaths } from './signing-key.js';
 
 const configs = new WeakMap<CommandContext, Promise<WaptConfig>>();
 const warned = new WeakSet<CommandContext>();
+const logFiles = new WeakMap<CommandContext, LogFile>();
+
+/** The run's `log_file`, once a verb has loaded the config that names one. */
+export function logFileOf(ctx: CommandContext): LogFile | undefined {
+  return logFiles.get(ctx);
+}
 
 /** The config with command-line overrides; its warnings (unknown keys…) are printed once per run. */
 export async function loadConfigFor(ctx: CommandContext, overrides: Record<string, string> = {}): Promise<WaptConfig> {
@@ -17,6 +24,11 @@ export async function loadConfigFor(ctx: CommandContext, overrides: Record<strin
   if (!warned.has(ctx)) {
     warned.add(ctx);
     for (const w of config.warnings) ctx.out.warn(w);
+    if (config.logFile) {
+      const log = new LogFile(config.logFile);
+      logFiles.set(ctx, log);
+      process.once('exit', () => log.close());
+    }
   }
   return config;
 }

@@ -36,12 +36,16 @@ export class Output {
     this.ce = new Chalk({ level: (opts.errColor ?? opts.color) ? 1 : 0 });
   }
 
-  /** The command's result: JSON object in --json mode, human lines otherwise. */
+  /**
+   * The command's result: JSON object in --json mode, human lines otherwise. --quiet (cron)
+   * prints no result at all: errors and warnings on stderr and the exit code say what matters.
+   */
   result(data: unknown, human: () => string | string[]): void {
     if (this.json) {
       this.stdout.write(JSON.stringify(data, null, 2) + '\n');
       return;
     }
+    if (this.quiet) return;
     const text = human();
     const lines = Array.isArray(text) ? text : [text];
     if (lines.length) this.stdout.write(lines.join('\n') + '\n');
@@ -59,6 +63,11 @@ export class Output {
   /** Warnings always reach stderr, even with --json (stdout stays machine-readable). */
   warn(msg: string): void {
     this.stderr.write(this.ce.yellow('warning: ') + msg + '\n');
+  }
+
+  /** A failure line that --quiet keeps (not in --json mode: the JSON result carries it). */
+  problem(msg: string): void {
+    if (!this.json) this.stderr.write(msg + '\n');
   }
 
   error(msg: string): void {

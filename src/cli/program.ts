@@ -55,7 +55,7 @@ export async function runProgram(argv: string[], commands: CommandSpec[], io: Ru
     .description('WAPT-compatible package manager: build, sign, index, serve and install .wapt packages')
     .version(versionLine(), '-V, --version')
     .option('--json', 'machine-readable output on stdout')
-    .option('-q, --quiet', 'no progress lines on stderr')
+    .option('-q, --quiet', 'print nothing but warnings and errors (for cron): the exit code tells the rest')
     .option('-v, --verbose', 'more diagnostics on stderr')
     .option('--no-color', 'no colour (NO_COLOR is honoured too)')
     .option('-c, --config <file>', 'wapt-get.ini to use (default: $WAPT_GET_CONFIG, /etc/wapt-get/wapt-get.ini)')

@@ -5,7 +5,12 @@ import type { WaptConfig } from '../agent/index.js';
 import type { PlanJson, StepResult, VerbIo } from '../agent/index.js';
 import type { PlanStep } from '../agent/index.js';
 import type { CommandContext, CommandOptions, OptionSpec } from './command.js';
-import { loadConfigFor } from './context.js';
+import { loadConfigFor, logFileOf } from './context.js';
+import { ERROR_TABLE } from '../errors.js';
+
+function hintOf(code: string): string | undefined {
+  return code in ERROR_TABLE ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].remedy : undefined;
+}
 
 export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
 export const LOCK_TIMEOUT: OptionSpec = {
@@ -53,13 +58,21 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
     log: { info: (m) => out.info(m), warn: (m) => out.warn(m), debug: (m) => out.debug(m) },
     step(i: number, n: number, s: PlanStep) {
       const ver = s.action === 'remove' ? s.fromVersion : s.toVersion;
+      logFileOf(ctx)?.write(`[${i}/${n}] ${s.action} ${s.package} ${ver ?? ''}\n`);
       out.info(`${out.ce.bold(`[${i}/${n}]`)} ${word ?? ACTION_WORD[s.action] ?? s.action} ${s.package} ${ver ?? ''} …`);
     },
     result(r: StepResult) {
-      if (r.status === 'ERROR') out.info(`  ${out.ce.red('ERROR')} [${r.error_code}] ${r.message ?? ''}`);
-      else out.info(`  ${out.ce.green(r.status)}`);
+      logFileOf(ctx)?.write(`  ${r.package} ${r.status}${r.status === 'ERROR' ? ` [${r.error_code}] ${r.message ?? ''}` : ''}\n`);
+      if (r.status === 'ERROR') {
+        const hint = r.error_code ? hintOf(r.error_code) : undefined;
+        // --quiet (cron) still shows failures, in the one-line error format
+        if (out.quiet) out.problem(`${out.ce.red('wapt-get: error')} [${r.error_code}] ${r.package}: ${r.message ?? ''}`);
+        else out.info(`  ${out.ce.red('ERROR')} [${r.error_code}] ${r.message ?? ''}`);
+        if (hint) out.problem(`${out.ce.dim('  hint:')} ${hint.replace(/\bNAME\b/g, r.package)}`);
+      } else out.info(`  ${out.ce.green(r.status)}`);
     },
     output(chunk: string) {
+      logFileOf(ctx)?.write(chunk);
       // live hook output only on a terminal; it is stored in the DB (install_output) anyway
       out.progress(chunk);
     },

@@ -111,6 +111,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE installed ADD COLUMN pending_action TEXT;
     `,
   },
+  {
+    version: 4,
+    description: 'log.user: who ran each logged operation (wapt-get history)',
+    sql: `
+      ALTER TABLE log ADD COLUMN user TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

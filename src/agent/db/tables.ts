@@ -1,5 +1,6 @@
 // The small tables: repos (update state per repository), params (key/value),
 // session_setup (per-user hooks done) and log (per-package history).
+import os from 'node:os';
 import type { Database, SqlValue } from 'sql.js';
 import { numOrNull, queryAll, queryOne, run, str, strOrNull } from './sql.js';
 import type { LogLevel, LogRow, RepoRow, SessionSetupRow } from './types.js';
@@ -114,23 +115,42 @@ export class SessionsTable {
   }
 }
 
+function logFromSql(r: Record<string, SqlValue>): LogRow {
+  return {
+    id: Number(r.id),
+    at: str(r.at),
+    package: strOrNull(r.package),
+    level: str(r.level) as LogLevel,
+    message: str(r.message),
+    user: strOrNull(r.user),
+  };
+}
+
+/** The person behind this run: sudo's caller when there is one, else the process's user. */
+function whoRuns(): string {
+  if (process.env.SUDO_USER) return process.env.SUDO_USER;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return typeof process.getuid === 'function' ? `uid ${process.getuid()}` : 'unknown';
+  }
+}
+
 export class LogTable {
   constructor(private readonly db: Database) {}
 
   append(level: LogLevel, message: string, pkg: string | null = null): void {
-    run(this.db, 'INSERT INTO log (at, package, level, message) VALUES (?, ?, ?, ?)', [new Date().toISOString(), pkg, level, message]);
+    run(this.db, 'INSERT INTO log (at, package, level, message, user) VALUES (?, ?, ?, ?, ?)', [new Date().toISOString(), pkg, level, message, whoRuns()]);
   }
 
   /** Oldest first; `limit` keeps the newest entries. */
   forPackage(pkg: string, limit = 1000): LogRow[] {
-    const rows = queryAll(this.db, 'SELECT * FROM (SELECT * FROM log WHERE package = ? ORDER BY id DESC LIMIT ?) ORDER BY id', [pkg, limit]);
-    return rows.map((r) => ({
-      id: Number(r.id),
-      at: str(r.at),
-      package: strOrNull(r.package),
-      level: str(r.level) as LogLevel,
-      message: str(r.message),
-    }));
+    return queryAll(this.db, 'SELECT * FROM (SELECT * FROM log WHERE package = ? ORDER BY id DESC LIMIT ?) ORDER BY id', [pkg, limit]).map(logFromSql);
+  }
+
+  /** Every package's entries, oldest first; `limit` keeps the newest. */
+  list(limit = 1000): LogRow[] {
+    return queryAll(this.db, 'SELECT * FROM (SELECT * FROM log ORDER BY id DESC LIMIT ?) ORDER BY id', [limit]).map(logFromSql);
   }
 
   /** Keeps only the newest `keep` entries so the log cannot grow without bound. */

@@ -116,4 +116,6 @@ export interface LogRow {
   package: string | null;
   level: LogLevel;
   message: string;
+  /** Who ran the operation (SUDO_USER when run through sudo); null in rows older than schema 4. */
+  user: string | null;
 }

@@ -3,6 +3,7 @@
 import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { configOf } from '../context.js';
+import { outputTail } from './history.js';
 
 export const command: CommandSpec = {
   name: 'show',
@@ -67,7 +68,9 @@ export const command: CommandSpec = {
       held: installed.held,
       install_date: installed.install_date,
     };
-    ctx.out.result({ package: req.name, requirement: req.raw, installed: inst, chosen, why, versions }, () => {
+    // the hook's own words: what a failed install's hint sends people here for
+    const output_tail = installed ? outputTail(installed.install_output) : [];
+    ctx.out.result({ package: req.name, requirement: req.raw, installed: inst, output_tail, chosen, why, versions }, () => {
       const state = inst
         ? `${inst.version} (${inst.install_status}${inst.error_code ? ` [${inst.error_code}]` : ''}${inst.pending_action === 'remove' ? ', pending removal: `wapt-get remove` or `upgrade` runs it again' : ''}${inst.held ? ', held' : ''})`
         : 'no';
@@ -81,6 +84,7 @@ export const command: CommandSpec = {
         lines.push(`  ${mark} ${v.version.padEnd(16)} ${v.repo.padEnd(10)} ${extra}${v.eligible ? '' : `  not eligible: ${v.reason}`}`);
       }
       lines.push(`  chosen: ${chosen ? `${chosen.version} from ${chosen.repo}` : 'none'}`, `  why: ${why}`);
+      if (output_tail.length) lines.push(`  last hook output (\`wapt-get history ${req.name}\` for the log):`, ...output_tail.map((l) => `    | ${l}`));
       return lines;
     });
   },
