@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { isWaptError, WaptError } from '../../src/errors.js';
 import { openDb } from '../../src/agent/db/index.js';
 import { moveAside } from '../../src/agent/db/files.js';
+import { cleanupPki } from '../helpers/pki.js';
+import { makeAgentEnv, type AgentEnv } from '../helpers/agent-env.js';
 
 let dir: string;
 let dbPath: string;
@@ -198,4 +200,65 @@ describe('issue 9 case 7: installed records survive a corrupt DB (side records, 
     expect(e.remedy).toContain('installed/');
     expect(e.remedy).not.toMatch(/rebuild the index part/);
   });
+});
+
+describe('issue 9 case 7 through the real CLI (real nginx repository, the README cron line)', () => {
+  let w: AgentEnv;
+  const setup = (name: string) => `import { mkdir, writeFile } from 'node:fs/promises';
+export async function install(h) {
+  await mkdir(h.targetPath('/opt/${name}'), { recursive: true });
+  await writeFile(h.targetPath('/opt/${name}/app.txt'), 'app');
+}
+export async function uninstall(h) { await h.removeTree('/opt/${name}'); }
+`;
+
+  beforeAll(async () => {
+    w = await makeAgentEnv();
+    await w.publish({ name: 'tis-keep1', setup: setup('tis-keep1') }, { name: 'tis-keep2', setup: setup('tis-keep2') });
+    expect((await w.run(['update'])).code).toBe(0);
+    expect((await w.run(['install', 'tis-keep1', 'tis-keep2'])).code).toBe(0);
+  }, 60_000);
+
+  afterAll(async () => {
+    await w?.stop();
+    if (w) cleanupPki(w.pki);
+  });
+
+  const installedNames = async () => (JSON.parse((await w.run(['list'], { json: true })).stdout).installed as { package: string }[]).map((p) => p.package);
+
+  it.each([
+    ['zero bytes', () => Buffer.alloc(0)],
+    ['garbage', () => randomBytes(8192)],
+    ['truncated', (good: Buffer) => good.subarray(0, Math.floor(good.length / 2))],
+  ])(
+    'corrupt DB (%s) under `update && upgrade`: update exits 8 naming the rebuilt packages, list still shows them, upgrade never says "nothing to do" over lost state',
+    async (_t, damage) => {
+      await fs.writeFile(w.dbPath, damage(await fs.readFile(w.dbPath)));
+      const up = await w.run(['update']);
+      expect(up.code).toBe(8);
+      expect(up.stderr).toMatch(/error \[DB_CORRUPT\] local DB was corrupt .*2 installed package\(s\) rebuilt, index fetched again/);
+      expect(up.stderr).not.toMatch(/rebuild the index part/);
+      expect(up.stderr).toContain('installed/');
+      expect(await installedNames()).toEqual(['tis-keep1', 'tis-keep2']);
+      const next = await w.run(['upgrade', '--dry-run'], { json: true });
+      expect(next.code).toBe(0);
+      expect(JSON.parse(next.stdout).plan.order).toEqual([]); // true now: both installed, the index back
+      // the packages can still be removed with their own uninstall() (setup_code came back too)
+      expect((await w.run(['remove', 'tis-keep2'])).code).toBe(0);
+      expect(await installedNames()).toEqual(['tis-keep1']);
+      expect((await w.run(['install', 'tis-keep2'])).code).toBe(0);
+    },
+    60_000,
+  );
+
+  it('corrupt DB seen first by upgrade: exit 8 (DB_CORRUPT), not "nothing to do"; the next update restores the index', async () => {
+    await fs.writeFile(w.dbPath, randomBytes(4096));
+    const up = await w.run(['upgrade']);
+    expect(up.code).toBe(8);
+    expect(up.stdout).not.toContain('nothing to do');
+    expect(up.stderr).toMatch(/\[DB_CORRUPT\].*2 installed package record\(s\) rebuilt/);
+    expect(await installedNames()).toEqual(['tis-keep1', 'tis-keep2']);
+    expect((await w.run(['update'])).code).toBe(0);
+    expect(JSON.parse((await w.run(['upgrade', '--dry-run'], { json: true })).stdout).plan.order).toEqual([]);
+  }, 60_000);
 });
