@@ -151,6 +151,11 @@ describeWindows('admin detection on a real Windows host', () => {
     const viaNet = decideAdmin({ platform: 'win32', euid: undefined, run: (c, a) => (c === 'net' ? realNet(a) : { code: null, stdout: '' }) });
     expect(isAdmin()).toBe(viaNet);
   });
+
+  test('config.isRoot (what every verb rights check reads) is that answer, not "never on Windows"', async () => {
+    const c = await loadConfig({ path: path.join(FIX, 'absent.ini'), env: process.env, machineIdPath: '/nonexistent' });
+    expect(c.isRoot).toBe(isAdmin());
+  });
 });
 
 function realNet(args: string[]): ProbeResult {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { orphanTreeRoots, parseProcessList, processListCommand, taskkillCommand, killTreeWindows } from '../../src/agent/hooks/windows/process-tree.js';
-import { describeWindows } from './windows-only.js';
+import { describeUnlessWindows, describeWindows } from './windows-only.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const DIST_RUNNER = fileURLToPath(new URL('../../dist/agent/hooks/runner.js', import.meta.url));
@@ -71,7 +71,8 @@ async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what:
   }
 }
 
-describe('interruption of wapt-get kills the hook tree (real processes)', () => {
+// POSIX process groups and `sleep`; the Windows side (taskkill) is the describeWindows block below.
+describeUnlessWindows('interruption of wapt-get kills the hook tree (real processes, process groups)', () => {
   let tmp: string;
   beforeEach(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'ptree-'));
@@ -123,6 +124,31 @@ await runHook({ setupPath: ${JSON.stringify(path.join(tmp, 'setup.mjs'))}, hook:
 });
 
 describeWindows('taskkill on a real Windows host', () => {
+  test('a hook timeout kills the installer the hook started (runner → taskkill /T /F)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ptree-win-'));
+    const pidFile = path.join(dir, 'installer.pid');
+    await writeFile(
+      path.join(dir, 'setup.mjs'),
+      `import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+export async function install() {
+  const c = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  writeFileSync(${JSON.stringify(pidFile)}, String(c.pid));
+  await new Promise(() => {});
+}\n`,
+    );
+    const { runHook } = await import('../../src/agent/hooks/runner.js');
+    const ctx = { package: 'tis-hang', version: '1-1', control: {}, params: {}, targetRoot: dir, packageDir: dir, persistent: {}, os: 'win32', arch: 'x64' };
+    await expect(runHook({ setupPath: path.join(dir, 'setup.mjs'), hook: 'install', ctx, timeoutMs: 3000, killGraceMs: 500 })).rejects.toThrow(/timeout/);
+    const installer = Number(await readFile(pidFile, 'utf8'));
+    await waitFor(
+      () => !alive(installer),
+      10_000,
+      () => `installer ${installer} to die`,
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
+
   test('a tree of two processes dies with taskkill /T /F on its root', async () => {
     const parent = spawn(
       process.execPath,
