@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { systemTool } from './hooks/windows/cmdline.js';
 
 /** Result of one probe command; `code` null when it could not be started. */
 export interface ProbeResult {
@@ -56,7 +57,10 @@ export function sidsIn(text: string): string[] {
 
 function realRunner(cmd: string, args: string[]): ProbeResult {
   try {
-    return { code: 0, stdout: execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true, timeout: 10_000 }) };
+    return {
+      code: 0,
+      stdout: execFileSync(systemTool(cmd), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], windowsHide: true, timeout: 10_000 }),
+    };
   } catch (e) {
     const err = e as { status?: number | null; stdout?: string };
     return { code: typeof err.status === 'number' ? err.status : null, stdout: err.stdout ?? '' };

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HookContext, RunResult } from '../../src/agent/hooks/api.js';
-import { msiProperty, quoteWindowsArg, splitProgram } from '../../src/agent/hooks/windows/cmdline.js';
+import { msiProperty, quoteWindowsArg, splitProgram, systemTool } from '../../src/agent/hooks/windows/cmdline.js';
 import { createWindowsHelpers, type WinRunOptions } from '../../src/agent/hooks/windows/index.js';
 import { msiOutcome } from '../../src/agent/hooks/windows/msi.js';
 import { parseRegQuery, regAddArgs, regDeleteArgs, regQueryArgs } from '../../src/agent/hooks/windows/registry.js';
@@ -52,7 +52,10 @@ const ctx = (os = 'win32'): HookContext => ({
   os,
   arch: 'x64',
 });
-const helpers = (s: ReturnType<typeof scripted>, os = 'win32') => createWindowsHelpers(ctx(os), { run: s.run, log: s.log, pollMs: 1, tmpdir: 'C:\\Temp' });
+/** Bare tool names in the script (the default maps them to %SystemRoot%\System32, checked below). */
+const bare = (name: string): string => name;
+const helpers = (s: ReturnType<typeof scripted>, os = 'win32') =>
+  createWindowsHelpers(ctx(os), { run: s.run, log: s.log, pollMs: 1, tmpdir: 'C:\\Temp', tool: bare });
 
 const UNINSTALL = 'HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall';
 const HKCU_UNINSTALL = 'HKCU\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall';
@@ -359,10 +362,21 @@ describeWindows('Windows helpers against the real reg.exe and sc.exe', () => {
   });
 });
 
+describe('system tools by absolute path', () => {
+  test('reg.exe, sc.exe, msiexec.exe, taskkill, whoami, icacls and powershell run from %SystemRoot%, never from PATH', async () => {
+    expect(systemTool('reg.exe', { SystemRoot: 'D:\\WINDOWS' })).toBe('D:\\WINDOWS\\System32\\reg.exe');
+    expect(systemTool('powershell.exe', {})).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    expect(systemTool('taskkill', { windir: 'C:\\Win\\' })).toBe('C:\\Win\\System32\\taskkill.exe');
+    expect(systemTool('setup.exe', {})).toBe('setup.exe');
+    const s = scripted({ [`${systemTool('sc.exe')} query Spooler`]: { stdout: fixture('sc-query-running.txt') } });
+    expect(await createWindowsHelpers(ctx('win32'), { run: s.run, log: s.log }).service('Spooler').status()).toBe('RUNNING');
+  });
+});
+
 describe('user mode', () => {
   test('msiexec, uninstallers and service control refuse a user-mode target root (they act on the whole machine)', async () => {
     const s = scripted({});
-    const h = createWindowsHelpers({ ...ctx('win32'), targetRoot: 'C:\\Users\\alice\\wapt-root' }, { run: s.run, log: s.log });
+    const h = createWindowsHelpers({ ...ctx('win32'), targetRoot: 'C:\\Users\\alice\\wapt-root' }, { run: s.run, log: s.log, tool: bare });
     await expect(h.installMsi('a.msi')).rejects.toThrow(/installMsi installs system-wide and cannot honour targetRoot .* \(user mode\)/);
     await expect(h.removeMsi('{23170F69-40C1-2702-2301-000001000000}')).rejects.toThrow(/user mode/);
     await expect(h.uninstallKey('x')).rejects.toThrow(/user mode/);

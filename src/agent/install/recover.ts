@@ -11,7 +11,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { isPidAlive, looksLikeWaptGet } from '../lock.js';
-import { killTreeWindows, orphanTreeRoots, parseProcessList, processListCommand } from '../hooks/windows/process-tree.js';
+import { killTreeWindows, orphanTreeRoots, parseProcessList, processListCommand, systemTool } from '../hooks/windows/process-tree.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 import type { AgentLog } from '../runtime.js';
 
@@ -109,7 +109,8 @@ async function killOrphanHook(dir: string): Promise<number | null> {
 
 /** Windows: no groups or /proc; the process list decides (orphanTreeRoots) and taskkill /T ends each tree. */
 function killOrphanTreeWindows(pid: number): number | null {
-  const list = spawnSync(processListCommand().cmd, processListCommand().args, { encoding: 'utf8', windowsHide: true, timeout: 60_000 });
+  const ps = processListCommand();
+  const list = spawnSync(systemTool(ps.cmd), ps.args, { encoding: 'utf8', windowsHide: true, timeout: 60_000 });
   if (list.status !== 0) return null;
   const roots = orphanTreeRoots(parseProcessList(list.stdout), pid);
   for (const root of roots) killTreeWindows(root);

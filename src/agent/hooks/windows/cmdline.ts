@@ -44,3 +44,24 @@ export function splitProgram(line: string): { program: string; rest: string } {
   const sp = s.search(/\s/);
   return sp < 0 ? { program: s, rest: '' } : { program: s.slice(0, sp), rest: s.slice(sp + 1).trim() };
 }
+
+const SYSTEM_TOOLS: Record<string, string> = {
+  'msiexec.exe': 'System32\\msiexec.exe',
+  'reg.exe': 'System32\\reg.exe',
+  'sc.exe': 'System32\\sc.exe',
+  taskkill: 'System32\\taskkill.exe',
+  whoami: 'System32\\whoami.exe',
+  net: 'System32\\net.exe',
+  icacls: 'System32\\icacls.exe',
+  'powershell.exe': 'System32\\WindowsPowerShell\\v1.0\\powershell.exe',
+};
+
+/**
+ * The absolute path of a Windows system tool under %SystemRoot%: a hook or task running
+ * as SYSTEM must not pick up a `reg.exe` planted in a user-writable PATH directory.
+ * Unknown names are returned unchanged.
+ */
+export function systemTool(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const rel = SYSTEM_TOOLS[name];
+  return rel ? `${(env.SystemRoot || env.windir || 'C:\\Windows').replace(/\\+$/, '')}\\${rel}` : name;
+}

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { HookContext, InstalledSoftware, MsiResult, RegistryValue, RunResult, ServiceState, WindowsHelpers } from '../api.js';
 import { confine } from '../paths.js';
-import { msiProperty, quoteWindowsArg } from './cmdline.js';
+import { msiProperty, quoteWindowsArg, systemTool } from './cmdline.js';
 import { msiInstallArgs, msiOutcome, msiRemoveArgs } from './msi.js';
 import { parseRegQuery, regAddArgs, regDeleteArgs, regQueryArgs, REG_NOT_FOUND_EXIT } from './registry.js';
 import { SC, parseScState, scQueryArgs, scStartArgs, scStopArgs } from './service.js';
@@ -23,6 +23,8 @@ const SERVICE_WAIT = 60_000;
 
 export interface WindowsHelperDeps {
   run: WinRunner;
+  /** Maps msiexec.exe/reg.exe/sc.exe to the program to run; default: its absolute path under %SystemRoot% (systemTool). */
+  tool?: (name: string) => string;
   log: (msg: string) => void;
   /** Between service state polls; default 500 ms. */
   pollMs?: number;
@@ -30,7 +32,9 @@ export interface WindowsHelperDeps {
 }
 
 export function createWindowsHelpers(ctx: HookContext, deps: WindowsHelperDeps): WindowsHelpers {
-  const { run, log } = deps;
+  const { log } = deps;
+  const tool = deps.tool ?? ((name: string) => systemTool(name));
+  const run: WinRunner = (cmd, args, opts) => deps.run(tool(cmd), args, opts);
   const need = (what: string): void => {
     if (ctx.os !== 'win32') throw new Error(`${what} needs Windows (this system is ${ctx.os}); nothing was run`);
   };

@@ -3,6 +3,9 @@
 // The argument builders and the orphan decision are pure, tested on Linux; the runner
 // (timeout, interruption) and recover.ts (the next run after a crash) call them.
 import { spawnSync } from 'node:child_process';
+import { systemTool } from './cmdline.js';
+
+export { systemTool };
 
 /** A program and its arguments, run without a shell. */
 export interface Command {
@@ -22,7 +25,7 @@ export function killTreeWindows(pid: number, run: (c: Command) => number | null 
 }
 
 function runSync(c: Command): number | null {
-  return spawnSync(c.cmd, c.args, { stdio: 'ignore', windowsHide: true, timeout: 30_000 }).status;
+  return spawnSync(systemTool(c.cmd), c.args, { stdio: 'ignore', windowsHide: true, timeout: 30_000 }).status;
 }
 
 export interface WinProcess {
