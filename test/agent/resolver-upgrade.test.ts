@@ -1,5 +1,5 @@
 // resolve({kind:'upgrade'|'remove'}), upgradable(): W-G2 categories, W-F4 host packages, held, ERROR retried.
-import { resolve, upgradable } from '../../src/agent/resolver/index.js';
+import { resolve } from '../../src/agent/resolver/index.js';
 import type { Candidate, InstalledPkg } from '../../src/agent/resolver/index.js';
 import { c, env, inst, names, thrown } from './resolver-builders.js';
 
@@ -90,11 +90,33 @@ describe('upgrade: what must not change', () => {
   });
 });
 
-describe('upgradable (NEED-UPGRADE)', () => {
-  test('lists strictly newer eligible versions, skips held and re-signed equal versions', () => {
+describe('NEED-UPGRADE is the upgrade plan (one answer, issue 9 case 12)', () => {
+  test('strictly newer eligible versions only: held and re-signed equal versions are not upgrades', () => {
     const repo = [c('tis-a 2-1'), c('tis-b 1-1', { signature_date: '2030-01-01' }), c('tis-c 5-1'), c('tis-d 3-1', { maturity: 'DEV' })];
     const installed = [inst('tis-a 1-1'), inst('tis-b 1-1'), inst('tis-c 1-1', { held: true }), inst('tis-d 1-1')];
-    expect(upgradable(repo, installed, env()).map((u) => [u.package, u.from, u.to])).toEqual([['tis-a', '1-1', '2-1']]);
+    expect(upgrade(repo, installed).order.map((s) => [s.package, s.fromVersion, s.toVersion])).toEqual([['tis-a', '1-1', '2-1']]);
+  });
+});
+
+describe('pending removals (issue 9 cases 1, 2): a removal the admin asked for is never turned into an install', () => {
+  const pending = (spec: string, over = {}) => inst(spec, { status: 'ERROR', pendingRemoval: true, ...over });
+  test('upgrade plans the removal again, not an upgrade nor a retry of the install', () => {
+    const plan = upgrade([c('tis-a 2-1')], [pending('tis-a 1-1')]);
+    expect(plan.order).toEqual([{ action: 'remove', package: 'tis-a', fromVersion: '1-1', reason: 'retry pending removal', explicit: true }]);
+  });
+  test('held since: the pending removal waits and says so', () => {
+    const plan = upgrade([c('tis-a 1-1')], [pending('tis-a 1-1', { held: true })]);
+    expect(plan.order).toEqual([]);
+    expect(plan.held).toEqual([{ package: 'tis-a', reason: 'held at 1-1; its pending removal waits until it is unheld' }]);
+  });
+  test('a dependent being upgraded never pulls a newer version of a package being removed', () => {
+    const plan = upgrade([c('tis-app 2-1', { depends: 'tis-lib(>=2)' }), c('tis-lib 2-1')], [inst('tis-app 1-1'), pending('tis-lib 1-1')]);
+    expect(plan.order.map((s) => `${s.action} ${s.package}`)).toEqual(['remove tis-lib']);
+    expect(plan.unavailable).toEqual([{ request: 'tis-app', reason: expect.stringContaining('tis-lib 1-1 is being removed (pending removal)') }]);
+  });
+  test('an explicit install of it re-installs it (the admin changed their mind)', () => {
+    const plan = resolve({ kind: 'install', names: ['tis-a'] }, [c('tis-a 1-1')], [pending('tis-a 1-1')], env());
+    expect(plan.order.map((s) => `${s.action} ${s.package} ${s.reason}`)).toEqual(['reinstall tis-a requested (removal was pending)']);
   });
 });
 

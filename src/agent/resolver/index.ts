@@ -6,7 +6,7 @@ import type { Candidate, Environment, InstalledPkg, Plan, ResolveRequest } from 
 
 export type { Candidate, Eligibility, Environment, InstalledPkg, Plan, PlanStep, ResolveRequest } from './types.js';
 export { eligible } from './filters.js';
-export { chooseBest, explain, upgradable } from './query.js';
+export { chooseBest, explain } from './query.js';
 
 /**
  * Plan an install, upgrade or remove. Throws WaptError PACKAGE_NOT_FOUND (unknown requested

@@ -1,6 +1,7 @@
-// Read-only questions about the index: best entry, why it is chosen, what can be upgraded.
+// Read-only questions about the index: best entry and why it is chosen. What `upgrade`
+// would do (NEED-UPGRADE, W-G2) is the upgrade plan itself: install/plan.ts upgradePlan().
 import { catalogFor, isNewer } from './catalog.js';
-import type { Candidate, Environment, InstalledPkg } from './types.js';
+import type { Candidate, Environment } from './types.js';
 import { field, type Requirement } from '../../package/index.js';
 
 /** Highest W-B4 version that is eligible (W-C4) and satisfies every requirement; ties per Catalog.compare. */
@@ -49,25 +50,4 @@ export function explain(
     parts.push(`preferred over ${label(rival.candidate)} of the same version by ${rule}`);
   }
   return { candidates, chosen, why: parts.join('; ') };
-}
-
-/**
- * NEED-UPGRADE (W-G2): installed packages with a strictly newer eligible entry (W-B4; a
- * re-signed equal version is not an upgrade). Held packages are left out: nothing will upgrade them.
- */
-export function upgradable(
-  available: Candidate[],
-  installed: InstalledPkg[],
-  env: Environment,
-): { package: string; from: string; to: string; candidate: Candidate }[] {
-  const cat = catalogFor(available, env);
-  const out: { package: string; from: string; to: string; candidate: Candidate }[] = [];
-  for (const inst of installed) {
-    if (inst.held) continue;
-    const best = cat.best(inst.package, []);
-    if (best && isNewer(field(best.control, 'version'), inst.version)) {
-      out.push({ package: inst.package, from: inst.version, to: field(best.control, 'version'), candidate: best });
-    }
-  }
-  return out;
 }
