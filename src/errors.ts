@@ -65,7 +65,10 @@ export const ERROR_TABLE = {
   SIGNATURE_INVALID: { exit: EXIT.VERIFY, remedy: 'the manifest signature does not verify; the package was altered or signed badly' },
   CONTROL_SIGNATURE_INVALID: { exit: EXIT.VERIFY, remedy: 'the control attributes do not match their signature; the package or index entry was altered' },
   SIGNER_MISMATCH: { exit: EXIT.VERIFY, remedy: 'signer_fingerprint does not name the certificate that signed; re-sign the package' },
-  SIGNER_UNTRUSTED: { exit: EXIT.VERIFY, remedy: 'add the issuing CA to the trusted directory (ssl/) or use --trusted DIR' },
+  SIGNER_UNTRUSTED: {
+    exit: EXIT.VERIFY,
+    remedy: 'add the issuing CA certificate to trusted_certs_dir (default: ssl/ beside wapt-get.ini); `wapt-get config` shows which directory is used',
+  },
   CERT_EXPIRED: { exit: EXIT.VERIFY, remedy: 're-sign the package with a certificate that is currently valid' },
   CERT_NOT_YET_VALID: { exit: EXIT.VERIFY, remedy: 'check the clock, or wait until the certificate becomes valid' },
   CERT_REVOKED: { exit: EXIT.VERIFY, remedy: 'the signer certificate is revoked by a CRL in the trusted directory' },
@@ -78,7 +81,10 @@ export const ERROR_TABLE = {
   SETUP_PY_UNSUPPORTED: { exit: EXIT.INSTALL_FAILED, remedy: 'this package carries setup.py (Python); port it to setup.mjs to install it with wapt-get' },
 
   // keys
-  KEY_PASSWORD_WRONG: { exit: EXIT.KEY, remedy: 'give the right password (prompt, --password-file or WAPT_KEY_PASSWORD)' },
+  KEY_PASSWORD_WRONG: {
+    exit: EXIT.KEY,
+    remedy: 'give the right password: --password-file FILE, WAPT_KEY_PASSWORD, or the prompt on a terminal (a CA key: --ca-password-file, WAPT_CA_PASSWORD)',
+  },
   KEY_UNREADABLE: { exit: EXIT.KEY, remedy: 'check the key path and that you may read it' },
   KEY_INVALID: { exit: EXIT.KEY, remedy: 'the key is not an RSA private key in PEM; create one with create-keycert' },
   KEY_CERT_MISMATCH: { exit: EXIT.KEY, remedy: 'the private key does not belong to the certificate given' },
@@ -186,10 +192,19 @@ export const ERROR_TABLE = {
   },
 
   // install transaction (OCS-style field codes)
-  ERR_UNZIP: { exit: EXIT.INSTALL_FAILED, remedy: 'the package could not be extracted; see the log' },
+  ERR_UNZIP: {
+    exit: EXIT.INSTALL_FAILED,
+    remedy: 'the package could not be extracted; `wapt-get history NAME` has the details, `wapt-get verify FILE` checks the file',
+  },
   ERR_OUT_OF_SPACE: { exit: EXIT.INSTALL_FAILED, remedy: 'free disk space and run again' },
-  ERR_EXIT_CODE: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook failed; see its output with `wapt-get show NAME`' },
-  ERR_HOOK_FAILED: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook threw; see its output with `wapt-get show NAME`' },
+  ERR_EXIT_CODE: {
+    exit: EXIT.INSTALL_FAILED,
+    remedy: 'the setup hook failed; see its output with `wapt-get show NAME` and the log with `wapt-get history NAME`',
+  },
+  ERR_HOOK_FAILED: {
+    exit: EXIT.INSTALL_FAILED,
+    remedy: 'the setup hook threw; see its output with `wapt-get show NAME` and the log with `wapt-get history NAME`',
+  },
   ERR_TIMEOUT: { exit: EXIT.INSTALL_FAILED, remedy: 'the setup hook ran past its timeout and was killed; raise install_timeout or fix the hook' },
   ERR_INTERRUPTED: {
     exit: EXIT.INSTALL_FAILED,

@@ -50,7 +50,17 @@ Examples:
           );
         }
       }
-      issuer = await loadIssuer(resolve(ctx.cwd, opts.caCert), caKey, caPassword, warn);
+      issuer = await loadIssuer(resolve(ctx.cwd, opts.caCert), caKey, caPassword, warn).catch((err: unknown) => {
+        // the generic hint names WAPT_KEY_PASSWORD: for the CA key it is the CA's password that was wrong
+        if (err instanceof WaptError && err.code === 'KEY_PASSWORD_WRONG') {
+          throw new WaptError('KEY_PASSWORD_WRONG', err.message, {
+            cause: err,
+            detail: err.detail,
+            hint: `give the CA key's password: --ca-password-file FILE, ${CA_PASSWORD_ENV}, or the prompt on a terminal`,
+          });
+        }
+        throw err;
+      });
     }
     const password = await resolveNewKeyPassword({
       noPassword: opts.password === false,
