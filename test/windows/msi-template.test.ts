@@ -5,11 +5,12 @@
 // InstallShield markers. build-package refuses msi/exe packages missing their installer
 // or ProductCode (INSTALLER_MISSING).
 import { spawnSync } from 'node:child_process';
+import CFB from 'cfb';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeStreamName, encodeStreamName, readMsi } from '../../src/package/msi/index.js';
+import { decodeStreamName, encodeStreamName, parseStringPool, readMsi, readStringTable } from '../../src/package/msi/index.js';
 import { detectExeInstaller } from '../../src/package/msi/exe.js';
 import { parseControl } from '../../src/package/control.js';
 import { buildPackage } from '../../src/package/build.js';
@@ -87,6 +88,54 @@ describe('MSI reader (cfb + our string pool / Property table decoding)', () => {
     }
   });
 
+  /** A string pool as Windows Installer writes it: u32 codepage (bit 31: 3-byte ids), then (u16 len, u16 refs) per id. */
+  function pool(codepage: number, long: boolean, entries: [number, number][]): Buffer {
+    const b = Buffer.alloc(4 + entries.length * 4);
+    b.writeUInt32LE((codepage | (long ? 0x80000000 : 0)) >>> 0, 0);
+    entries.forEach(([len, refs], i) => {
+      b.writeUInt16LE(len, 4 + i * 4);
+      b.writeUInt16LE(refs, 6 + i * 4);
+    });
+    return b;
+  }
+
+  test('string pool: codepages 1251 and 65001, unused ids, strings over 64 KiB, 3-byte ids in tables', () => {
+    const cyr = Buffer.from([0xd2, 0xe5, 0xf1, 0xf2]); // "Тест" in windows-1251
+    const p1251 = parseStringPool(
+      pool(1251, false, [
+        [4, 1],
+        [0, 0],
+        [2, 1],
+      ]),
+      Buffer.concat([cyr, Buffer.from('OK')]),
+    );
+    expect(p1251).toEqual({ codepage: 1251, idSize: 2, strings: ['', 'Тест', '', 'OK'] });
+
+    const big = 'x'.repeat(70_000);
+    const jp = Buffer.from('日本語', 'utf8');
+    // a zero length with refs 1, then the entry holding the low word (len) and high word (refs) of 70000
+    const pUtf8 = parseStringPool(
+      pool(65001, true, [
+        [jp.length, 1],
+        [0, 1],
+        [70_000 & 0xffff, 70_000 >>> 16],
+      ]),
+      Buffer.concat([jp, Buffer.from(big)]),
+    );
+    expect(pUtf8.idSize).toBe(3);
+    expect(pUtf8.strings[1]).toBe('日本語');
+    expect(pUtf8.strings[2]).toBe(big);
+
+    // Property table, column-major with 3-byte ids: keys [1, 2] then values [2, 1].
+    const table = Buffer.from([1, 0, 0, 2, 0, 0, 2, 0, 0, 1, 0, 0]);
+    expect(readStringTable(table, pUtf8, 2)).toEqual([
+      ['日本語', big],
+      [big, '日本語'],
+    ]);
+    expect(() => readStringTable(Buffer.from([9, 0, 9, 0]), p1251, 2)).toThrow(/outside the string pool/);
+    expect(() => parseStringPool(pool(1252, false, [[10, 1]]), Buffer.from('short'))).toThrow(/shorter than the pool says/);
+  });
+
   test('stream names: MSI base64 into the CJK range, with the 0x4840 table mark', () => {
     const stored = encodeStreamName('_StringPool', true);
     expect(stored.charCodeAt(0)).toBe(0x4840);
@@ -106,6 +155,11 @@ describe('MSI reader (cfb + our string pool / Property table decoding)', () => {
     }
     expect(isWaptError(err, 'MSI_INVALID')).toBe(true);
     expect((err as WaptError).exitCode).toBe(2);
+    // A real compound file (a Word-like document), with no Windows Installer streams.
+    const doc = CFB.utils.cfb_new();
+    CFB.utils.cfb_add(doc, '/WordDocument', Buffer.from('not an installer'));
+    const bytes = Buffer.from(CFB.write(doc, { type: 'buffer' }) as Uint8Array);
+    expect(() => readMsi(bytes, 'doc.msi')).toThrow(/doc\.msi has no !_StringPool stream: not a Windows Installer database/);
   });
 });
 
