@@ -236,3 +236,42 @@ describe('parseDuration', () => {
     expect(codeOf(() => parseDuration(text))).toBe('USAGE');
   });
 });
+
+describe('issue 8 §1: the statement checked against the repository it claims to be (pure core)', () => {
+  let deployerKey: KeyObject;
+  let deployerCert: X509Certificate;
+  beforeAll(async () => {
+    deployerKey = createPrivateKey(await readFile(join(KEYS, 'deployer.pem')));
+    deployerCert = new X509Certificate(await readFile(join(KEYS, 'deployer.crt')));
+  });
+
+  test('a deployer-signed statement (chains to trusted/) → SIGNER_NOT_ALLOWED', () => {
+    const s = createStatement({ packagesBytes, previousVersion: null, expiresInMs: DAY, key: deployerKey, cert: deployerCert, now: NOW, repository: 'main' });
+    expect(codeOf(() => verifyStatement(s.bytes, s.signature, packagesBytes, opts({ certificates: [deployerCert] })))).toBe('SIGNER_NOT_ALLOWED');
+  });
+
+  test('another repository than expected → INDEX_WRONG_REPOSITORY; the expected one passes', () => {
+    const s = make();
+    expect(codeOf(() => verifyStatement(s.bytes, s.signature, packagesBytes, opts({ expectedRepository: 'prod' })))).toBe('INDEX_WRONG_REPOSITORY');
+    expect(verifyStatement(s.bytes, s.signature, packagesBytes, opts({ expectedRepository: 'main' }))!.repository).toBe('main');
+  });
+
+  test('version more than a day ahead of created, or created more than a day ahead of the clock → INDEX_VERSION_AHEAD', () => {
+    const clock = Math.floor(NOW.getTime() / 1000);
+    const ahead = make({ previousVersion: clock + 86_400 });
+    expect(codeOf(() => verifyStatement(ahead.bytes, ahead.signature, packagesBytes, opts()))).toBe('INDEX_VERSION_AHEAD');
+    const atLimit = make({ previousVersion: clock + 86_399 });
+    expect(verifyStatement(atLimit.bytes, atLimit.signature, packagesBytes, opts())!.version).toBe(clock + 86_400);
+    const future = make({ now: new Date(NOW.getTime() + 2 * DAY) });
+    expect(codeOf(() => verifyStatement(future.bytes, future.signature, packagesBytes, opts()))).toBe('INDEX_VERSION_AHEAD');
+  });
+
+  test('equal version: the same packages pass, other packages → INDEX_VERSION_REUSED', () => {
+    const s = make();
+    const base = { lastSeenVersion: s.fields.version };
+    expect(verifyStatement(s.bytes, s.signature, packagesBytes, opts({ ...base, lastSeenPackagesSha256: s.fields.packages_sha256 }))).not.toBeNull();
+    expect(codeOf(() => verifyStatement(s.bytes, s.signature, packagesBytes, opts({ ...base, lastSeenPackagesSha256: 'f'.repeat(64) })))).toBe(
+      'INDEX_VERSION_REUSED',
+    );
+  });
+});
