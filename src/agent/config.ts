@@ -38,6 +38,11 @@ export interface RepoConfig {
   indexFreshnessSigners?: string[];
   /** X2 `repository_id`: the repository name its statements must carry; null = the name first accepted. */
   repositoryId?: string | null;
+  /**
+   * The section's OWN `trusted_certs_dir` (no fallback to [global]): an upstream repository the
+   * packager duplicates from is verified against its own signers, never ours. Absent = not set.
+   */
+  trustedCertsDir?: string;
 }
 
 export interface WaptConfig {
@@ -239,6 +244,11 @@ class Reader {
     const r = this.sec.get(key);
     return r !== undefined && r.value !== '' ? r : undefined;
   }
+  /** A path set in this very section (no fallback). */
+  ownPath(key: string): string | null {
+    const r = this.sec.get(key);
+    return r !== undefined && r.value !== '' ? path.resolve(r.base, r.value) : null;
+  }
   bool(key: string, dflt: boolean): boolean {
     const r = this.raw(key);
     return r ? parseBool(r, key) : dflt;
@@ -285,6 +295,7 @@ function repoConfig(name: string, url: string, r: Reader): RepoConfig {
     timeoutMs: r.duration('timeout', 30_000),
     allowInsecureHttp: r.bool('allow_insecure_http', false),
     allowUnsignedIndex: r.bool('allow_unsigned_index', false),
+    ...ownTrust(name, r),
     ...indexTrust(r),
   };
 }
@@ -306,6 +317,11 @@ function indexTrust(r: Reader): Required<Pick<RepoConfig, 'indexSigners' | 'inde
   const id = r.own('repository_id');
   if (id && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(id.value)) throw invalid(id, 'repository_id', 'a repository name (letters, digits, . _ -)');
   return { indexSigners: pins('index_signer'), indexFreshnessSigners: pins('index_freshness_signer'), repositoryId: id?.value ?? null };
+}
+
+function ownTrust(name: string, r: Reader): { trustedCertsDir?: string } {
+  const dir = name === 'global' ? null : r.ownPath('trusted_certs_dir');
+  return dir ? { trustedCertsDir: dir } : {};
 }
 
 export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {

@@ -127,8 +127,9 @@ export function runHook(opts: RunHookOptions): Promise<HookOutcome> {
           }),
         );
       } else if (reply && !reply.ok) {
+        const helperCode = reply.error.code === 'SOURCE_DIGEST_MISMATCH' ? reply.error.code : 'ERR_HOOK_FAILED';
         reject(
-          new WaptError('ERR_HOOK_FAILED', `${hook} hook of ${ctx.package} failed: ${reply.error.message}`, {
+          new WaptError(helperCode, `${hook} hook of ${ctx.package} failed: ${reply.error.message}`, {
             detail: { ...base, stack: reply.error.stack, persistent: reply.persistent },
           }),
         );
