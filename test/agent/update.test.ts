@@ -205,7 +205,7 @@ describe('W-F3/X2 update over HTTPS', () => {
     expect((await readRepoRow(dbdirOf(site, 'trunc'), 'global')).count).toBe(4);
   });
 
-  test('corrupt DB: update moves it aside (kept, not overwritten) with a loud warning and starts afresh; list fails with DB_CORRUPT', async () => {
+  test('corrupt DB: update moves it aside (kept, not overwritten), fetches the index again and exits 8 (DB_CORRUPT: what was lost is said); list fails with DB_CORRUPT', async () => {
     await servedRepo('corrupt');
     const cfg = await site.config('corrupt', 'corrupt');
     const db = join(dbdirOf(site, 'corrupt'), 'waptdb.sqlite');
@@ -214,8 +214,9 @@ describe('W-F3/X2 update over HTTPS', () => {
     const garbage = Buffer.from('this is not an SQLite database '.repeat(20));
     await writeFile(db, garbage);
     const r = await site.cli(cfg, ['update']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(8); // issue 9 case 7: never exit 0 over lost state
     expect(r.stderr).toMatch(/WARNING: local DB .* was corrupt .* moved to .*corrupt/);
+    expect(r.stderr).toContain('[DB_CORRUPT]');
     const aside = (await readdir(dbdirOf(site, 'corrupt'))).filter((f) => f.includes('corrupt'));
     expect(aside).toHaveLength(1);
     expect(await readFile(join(dbdirOf(site, 'corrupt'), aside[0]!))).toEqual(garbage);
