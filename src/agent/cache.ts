@@ -13,7 +13,7 @@ import type { Candidate } from './resolver/types.js';
 import type { AgentRuntime } from './runtime.js';
 import { isSafeFilename, memberUrl } from './update/index.js';
 import { assertFreeSpace, freeBytes } from './install/rights.js';
-import { hashFile, verifyPackage, field, type VerifiedPackage } from '../package/index.js';
+import { hashFile, verifyPackage, field, PackageZip, type VerifiedPackage } from '../package/index.js';
 
 export interface Expected {
   package?: string;
@@ -33,6 +33,8 @@ export interface FetchPackageOptions {
   now?: Date;
   onProgress?: (done: number, total: number | null) => void;
   onWarning?: (msg: string) => void;
+  /** Return the verified handle open (CachedPackage.zip): the installer extracts from it and closes it. */
+  keepOpen?: boolean;
 }
 
 export interface CachedPackage {
@@ -42,6 +44,8 @@ export interface CachedPackage {
   resumedFrom: number;
   size: number;
   verified: VerifiedPackage;
+  /** With keepOpen: the handle whose bytes were verified (issue 8 §5: extract these, never the path again). */
+  zip?: PackageZip;
 }
 
 function badDigest(file: string, why: string): WaptError {
@@ -62,13 +66,19 @@ async function checkDigests(path: string, file: string, exp: Expected): Promise<
 }
 
 /** Full package verification plus: the file is the package the index entry described. */
-async function verifyAgainst(path: string, file: string, o: FetchPackageOptions): Promise<VerifiedPackage> {
-  const v = await verifyPackage(path, { trust: o.trust, at: o.now });
-  const { package: pkg, version } = o.expected;
-  if ((pkg !== undefined && v.package !== pkg) || (version !== undefined && v.version !== version)) {
-    throw badDigest(file, `holds ${v.package} ${v.version}, the index entry is ${pkg} ${version}`);
+async function verifyAgainst(path: string, file: string, o: FetchPackageOptions): Promise<{ verified: VerifiedPackage; zip?: PackageZip }> {
+  const zip = o.keepOpen ? await PackageZip.open(path) : undefined;
+  try {
+    const v = await verifyPackage(path, { trust: o.trust, at: o.now, zip });
+    const { package: pkg, version } = o.expected;
+    if ((pkg !== undefined && v.package !== pkg) || (version !== undefined && v.version !== version)) {
+      throw badDigest(file, `holds ${v.package} ${v.version}, the index entry is ${pkg} ${version}`);
+    }
+    return { verified: v, zip };
+  } catch (err) {
+    zip?.close();
+    throw err;
   }
-  return v;
 }
 
 async function discardOnFailure<T>(paths: string[], fn: () => Promise<T>): Promise<T> {
@@ -108,8 +118,8 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
   if (present) {
     try {
       const size = await checkDigests(o.dest, file, o.expected);
-      const verified = await verifyAgainst(o.dest, file, o);
-      return { path: o.dest, status: 'cached', resumedFrom: 0, size, verified };
+      const { verified, zip } = await verifyAgainst(o.dest, file, o);
+      return { path: o.dest, status: 'cached', resumedFrom: 0, size, verified, zip };
     } catch (err) {
       // Stale or damaged: it never runs. Say so, delete it and fetch a fresh copy.
       const e = asWaptError(err);
@@ -140,8 +150,8 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
   return discardOnFailure([o.dest], async () => {
     // fetchToFile checked sha256 while streaming; an index without sha256 leaves md5 (W-F1).
     const size = await checkDigests(o.dest, file, { size: o.expected.size, ...(o.expected.sha256 ? {} : { md5sum: o.expected.md5sum }) });
-    const verified = await verifyAgainst(o.dest, file, o);
-    return { path: o.dest, status: 'downloaded' as const, resumedFrom, size, verified };
+    const { verified, zip } = await verifyAgainst(o.dest, file, o);
+    return { path: o.dest, status: 'downloaded' as const, resumedFrom, size, verified, zip };
   });
 }
 
@@ -165,6 +175,7 @@ export async function downloadCandidate(
   c: Candidate,
   now = new Date(),
   onProgress?: (done: number, total: number | null) => void,
+  opts: { keepOpen?: boolean } = {},
 ): Promise<CachedPackage> {
   const base = repoBaseUrl(rt, c.repo);
   return fetchVerifiedPackage({
@@ -182,5 +193,6 @@ export async function downloadCandidate(
     now,
     onProgress,
     onWarning: (m) => rt.log.warn(m),
+    keepOpen: opts.keepOpen,
   });
 }

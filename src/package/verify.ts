@@ -29,6 +29,8 @@ export interface VerifyOptions {
   /** Time at which certificates must be valid (default: now). */
   at?: Date;
   limits?: ZipLimits;
+  /** An open handle on `path`: its bytes are verified and it stays open, so the caller extracts these very bytes (issue 8 §5). */
+  zip?: PackageZip;
   /** Filled with every check and its verdict, in order (`verify --explain`). */
   explain?: VerifyCheck[];
 }
@@ -91,7 +93,7 @@ export async function verifyPackage(path: string, opts: VerifyOptions): Promise<
 
 async function verifyPackageLogged(path: string, opts: VerifyOptions, checks: CheckLog): Promise<VerifiedPackage> {
   const source = basename(path);
-  const zip = await PackageZip.open(path, opts.limits);
+  const zip = opts.zip ?? (await PackageZip.open(path, opts.limits));
   try {
     const parts = await readSignedParts(zip, source);
     const signer = parts.certificates[0]!;
@@ -139,7 +141,7 @@ async function verifyPackageLogged(path: string, opts: VerifyOptions, checks: Ch
       members: zip.members.filter((m) => !m.isDirectory).length,
     };
   } finally {
-    await zip.close();
+    if (!opts.zip) await zip.close();
   }
 }
 

@@ -6,7 +6,7 @@ import type { TrustStore } from '../../crypto/index.js';
 import { parseRequirementList } from '../../package/index.js';
 import type { WaptDb } from '../db/index.js';
 import type { Plan, PlanStep } from '../resolver/index.js';
-import { obtainVerified, verifyLocal, type FetchDeps } from './fetch.js';
+import { obtainOpenVerified, obtainVerified, openVerifiedLocal, type FetchDeps, type OpenVerified } from './fetch.js';
 import { removePackage } from './remove.js';
 import { installPackage, recordFailure, type StepResult, type TransactionDeps } from './transaction.js';
 
@@ -58,21 +58,20 @@ async function runStep(step: PlanStep, deps: ExecuteDeps, failed: Set<string>): 
     const err = new WaptError('UNSATISFIABLE', `not installed: its dependency ${brokenDep} failed in this run`, { detail: { dependency: brokenDep } });
     return recordFailure(db, step, deps.user, err);
   }
-  let file: string;
-  let verified;
+  let got: OpenVerified;
   try {
     const local = step.candidate ? deps.localFiles.get(step.candidate) : undefined;
-    if (local) {
-      file = local;
-      // a file given by the person is never deleted, only refused
-      verified = await verifyLocal(local, deps.trust);
-    } else {
-      ({ file, verified } = await obtainVerified(step.candidate!, deps.fetch));
-    }
+    // Issue 8 §5: verified through the handle that is extracted from. A local file is our
+    // private copy (stageLocal); the one the person gave is never deleted, only refused.
+    got = local ? await openVerifiedLocal(local, deps.trust) : await obtainOpenVerified(step.candidate!, deps.fetch);
   } catch (err) {
     return recordFailure(db, step, deps.user, asWaptError(err));
   }
-  return installPackage(step, file, verified, deps);
+  try {
+    return await installPackage(step, got.zip, got.verified, deps);
+  } finally {
+    got.zip.close();
+  }
 }
 
 /** download-upgrade: every install step fetched and verified into the cache; nothing installed. */

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { asWaptError } from '../../errors.js';
-import { PackageZip, extractPackage, field, type VerifiedPackage } from '../../package/index.js';
+import { extractPackage, field, type PackageZip, type VerifiedPackage } from '../../package/index.js';
 import type { InstalledInput, WaptDb } from '../db/index.js';
 import { assertRunnable, findSetup, runHook } from '../hooks/runner.js';
 import type { PlanStep } from '../resolver/index.js';
@@ -94,9 +94,15 @@ export async function recordFailure(
   return { package: step.package, version, action: step.action, status: 'ERROR', error_code: e.code, message: e.message };
 }
 
-/** Installs (or upgrades / reinstalls) one verified package file. Never throws for package failures. */
-export async function installPackage(step: PlanStep, file: string, verified: VerifiedPackage, deps: TransactionDeps): Promise<StepResult> {
+/**
+ * Installs (or upgrades / reinstalls) one verified package. `zip` is the open handle whose
+ * bytes were verified (issue 8 §5): extraction reads that handle, never the path again, so
+ * a file swapped after verification is not what runs. The caller closes it. Never throws
+ * for package failures.
+ */
+export async function installPackage(step: PlanStep, zip: PackageZip, verified: VerifiedPackage, deps: TransactionDeps): Promise<StepResult> {
   const { db } = deps;
+  const file = zip.path;
   const name = step.package;
   const version = verified.version;
   const prev = db.installed.get(name);
@@ -110,14 +116,9 @@ export async function installPackage(step: PlanStep, file: string, verified: Ver
     // the pid in the name lets the next run sweep what a killed run left (recover.ts)
     tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
     const pkgDir = path.join(tmp, 'pkg');
-    const zip = await PackageZip.open(file);
-    try {
-      const declared = zip.members.reduce((n, m) => n + m.uncompressedSize, 0);
-      await assertFreeSpace(tmp, declared, `extracting ${path.basename(file)}`);
-      await extractPackage(zip, pkgDir, { maxTotalBytes: deps.maxExtractBytes });
-    } finally {
-      zip.close();
-    }
+    const declared = zip.members.reduce((n, m) => n + m.uncompressedSize, 0);
+    await assertFreeSpace(tmp, declared, `extracting ${path.basename(file)}`);
+    await extractPackage(zip, pkgDir, { maxTotalBytes: deps.maxExtractBytes });
     // W-D5: the file verify counted as code, found by the same member identity (SETUP.MJS too)
     const { kind, path: setupPath } = await findSetup(pkgDir);
     if (kind === 'mjs') setupCode = await readFile(setupPath!, 'utf8');

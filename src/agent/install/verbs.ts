@@ -6,7 +6,7 @@ import { WaptError } from '../../errors.js';
 import type { WaptConfig } from '../config.js';
 import type { AgentRuntime } from '../runtime.js';
 import { executePlan } from './execute.js';
-import { verifyLocal } from './fetch.js';
+import { stageLocal, verifyLocal, type StagedLocal } from './fetch.js';
 import { hasWork, makePlan, type LocalPackage, type PlanContext } from './plan.js';
 import { planJson } from './report.js';
 import { targetFor } from './rights.js';
@@ -69,10 +69,20 @@ export async function installVerb(config: WaptConfig, io: VerbIo, args: string[]
   const { names, files } = await splitArgs(args, opts.cwd);
   return withRuntime(config, io, { write: !opts.dryRun, lockTimeoutMs: opts.lockTimeoutMs }, async (rt, leftovers) => {
     const local: LocalPackage[] = [];
-    // a local .wapt is verified exactly like a downloaded one (signature, trust, code-signing rule)
-    for (const file of files) local.push({ file, verified: await verifyLocal(file, rt.trust) });
-    const ctx = makePlan(rt.db, rt.config, { kind: 'install', names, force: opts.force }, local);
-    return runPlanned(rt, ctx, io, opts, 'install', leftovers);
+    const staged: StagedLocal[] = [];
+    try {
+      // a local .wapt is verified exactly like a downloaded one (signature, trust, code-signing rule);
+      // to be installed, it is first copied somewhere private (issue 8 §5): its owner may rewrite it
+      for (const file of files) {
+        if (opts.dryRun) local.push({ file, verified: await verifyLocal(file, rt.trust) });
+        else staged.push(await stageLocal(file, rt));
+      }
+      local.push(...staged.map((s) => ({ file: s.file, verified: s.verified })));
+      const ctx = makePlan(rt.db, rt.config, { kind: 'install', names, force: opts.force }, local);
+      return await runPlanned(rt, ctx, io, opts, 'install', leftovers);
+    } finally {
+      for (const s of staged) await s.cleanup();
+    }
   });
 }
 
