@@ -13,7 +13,8 @@ import type { AgentLog } from '../runtime.js';
 import { indexTrustContext, recordIndexTrust } from './index-trust.js';
 import { fetchIndex, type IndexSource } from './source.js';
 import { revertRepoToDisk } from './revert.js';
-import { verifyIndex, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
+import { verifyIndex, verifyIndexStatement, type RejectedEntry, type VerifiedIndex, type VerifyIndexOptions } from './verify-index.js';
+import type { VerifiedStatement } from '../../repo/index.js';
 
 /** What update needs of the runtime (AgentRuntime fits). */
 export interface UpdateDeps {
@@ -48,17 +49,32 @@ export interface UpdateTarget {
  * (its pins, identity and rollback state); a damaged zip is INDEX_INVALID whatever the zip layer said.
  */
 export async function readAndVerify(deps: UpdateDeps, path: string, name: string, allowUnsigned: boolean, now: Date): Promise<VerifiedIndex> {
+  const previous = deps.db.repos.get(name);
+  let opts: VerifyIndexOptions | undefined;
+  let checked: VerifiedStatement | null = null;
+  let refusal: unknown;
   let index;
   try {
-    index = await readPackagesZip(path, { onWarning: (m) => deps.log.warn(m) });
+    index = await readPackagesZip(path, {
+      onWarning: (m) => deps.log.warn(m),
+      // X2 before the member is held in memory or parsed (issue 9 case 11)
+      checkHead: async (head) => {
+        try {
+          const context = await indexTrustContext(deps.db, deps.config.repos, name, head.statement, previous);
+          opts = { trust: deps.trust, previous, allowUnsigned, context, now };
+          checked = verifyIndexStatement(head, opts);
+        } catch (err) {
+          refusal = err;
+          throw err;
+        }
+      },
+    });
   } catch (err) {
     const e = asWaptError(err);
-    if (e.code === 'INDEX_INVALID' || e.code === 'IO_ERROR') throw e;
+    if (err === refusal || e.code === 'INDEX_INVALID' || e.code === 'IO_ERROR') throw e;
     throw new WaptError('INDEX_INVALID', `${path}: the Packages zip is damaged: ${e.message}`, { cause: err });
   }
-  const previous = deps.db.repos.get(name);
-  const context = await indexTrustContext(deps.db, deps.config.repos, name, index.statement, previous);
-  return verifyIndex(index, { trust: deps.trust, previous, allowUnsigned, context, now });
+  return verifyIndex(index, opts!, checked);
 }
 
 /** Replaces the repository's entries and state in one transaction, then saves the DB. */

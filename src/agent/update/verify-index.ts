@@ -79,21 +79,39 @@ function checkEntry(fields: ControlFields, certificates: X509Certificate[], opts
   return entryFromControl(fields, v.fingerprint);
 }
 
-export function verifyIndex(index: PackagesIndex, opts: VerifyIndexOptions): VerifiedIndex {
+/**
+ * X2 for an index whose Packages member may not be read yet (`packagesSha256` streamed by
+ * readPackagesZip's checkHead): refused before its entries are parsed.
+ */
+export function verifyIndexStatement(
+  index: Pick<PackagesIndex, 'statement' | 'certificates'> & { packagesSha256: string | null },
+  opts: VerifyIndexOptions,
+): VerifiedStatement | null {
   // X2: a repository that served a signed index once must keep doing so.
   // X2 + issue 8: the signer must be allowed for THIS repository, which the statement must name.
   const ctx = opts.context;
-  const statement = verifyStatement(index.statement?.bytes ?? null, index.statement?.signature ?? null, index.packagesBytes, {
-    trust: opts.trust,
-    certificates: index.certificates,
-    now: opts.now,
-    lastSeenVersion: ctx ? ctx.lastSeenVersion : (opts.previous?.index_version ?? null),
-    lastSeenPackagesSha256: ctx?.lastSeenPackagesSha256 ?? null,
-    expectedRepository: ctx?.expectedRepository ?? null,
-    signers: ctx?.signers,
-    freshness: index.statement?.freshness ?? null,
-    requireSigned: (opts.previous?.index_signed ?? false) && !opts.allowUnsigned,
-  });
+  // no digest yet only when there is no statement (nothing to compare it with)
+  return verifyStatement(
+    index.statement?.bytes ?? null,
+    index.statement?.signature ?? null,
+    { sha256: index.packagesSha256 ?? '' },
+    {
+      trust: opts.trust,
+      certificates: index.certificates,
+      now: opts.now,
+      lastSeenVersion: ctx ? ctx.lastSeenVersion : (opts.previous?.index_version ?? null),
+      lastSeenPackagesSha256: ctx?.lastSeenPackagesSha256 ?? null,
+      expectedRepository: ctx?.expectedRepository ?? null,
+      signers: ctx?.signers,
+      freshness: index.statement?.freshness ?? null,
+      requireSigned: (opts.previous?.index_signed ?? false) && !opts.allowUnsigned,
+    },
+  );
+}
+
+/** X2 (unless `checked` already holds its verdict, from verifyIndexStatement), then W-F3 entry by entry. */
+export function verifyIndex(index: PackagesIndex, opts: VerifyIndexOptions, checked?: VerifiedStatement | null): VerifiedIndex {
+  const statement = checked !== undefined ? checked : verifyIndexStatement(index, opts);
   const certificates = [...index.certificates.values()];
   const accepted: AvailableInput[] = [];
   const rejected: RejectedEntry[] = [];

@@ -8,6 +8,7 @@ export {
   PACKAGES_MEMBER,
   PACKAGES_MAX_BYTES,
   type PackagesIndex,
+  type PackagesIndexHead,
   type ReadPackagesOptions,
   type StatementSigning,
   type WritePackagesOptions,

@@ -1,6 +1,6 @@
 // The `Packages` zip (W-F1): the index text, signer certificates under ssl/,
 // optional CRLs under crl/, and our signed statement (X2) that WAPT ignores.
-import type { X509Certificate } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { WaptError } from '../../errors.js';
 import { certificateToPem, fingerprintSha256, parseCertificates } from '../../crypto/index.js';
 import type { ControlFields } from '../../package/index.js';
@@ -31,11 +31,29 @@ export interface PackagesIndex {
   statement: IndexStatement | null;
   /** The exact bytes of the `Packages` member, for the statement digest (X2). */
   packagesBytes: Buffer;
+  /** sha256 (hex) of packagesBytes. */
+  packagesSha256: string;
+}
+
+/** What is known of an index before its `Packages` member is read into memory. */
+export interface PackagesIndexHead {
+  certificates: Map<string, X509Certificate>;
+  crls: Buffer[];
+  statement: IndexStatement | null;
+  /** sha256 of the member, streamed through the hash without keeping it (null when unsigned: not read yet). */
+  packagesSha256: string | null;
 }
 
 export interface ReadPackagesOptions {
   /** A certificate member that does not parse is left out and reported here. */
   onWarning?: (message: string) => void;
+  /**
+   * X2 before parsing: called with the statement, the certificates and the streamed digest
+   * of the Packages member; throwing refuses the index before the member is held in memory
+   * or parsed (a 480 MB member refused as unsigned, or as not matching its statement, costs
+   * a hash pass, not gigabytes).
+   */
+  checkHead?: (head: PackagesIndexHead) => void | Promise<void>;
 }
 
 async function openIndex(path: string): Promise<PackageZip> {
@@ -62,6 +80,13 @@ async function readStatementMembers(zip: PackageZip): Promise<IndexStatement | n
   return { bytes, signature, freshness };
 }
 
+/** The member's sha256, streamed (size-capped by its declared size, ZIP_BOMB beyond it); nothing is kept. */
+async function streamedSha256(zip: PackageZip, name: string): Promise<string> {
+  const h = createHash('sha256');
+  await zip.forEachChunk(name, (chunk) => void h.update(chunk), { crc: true });
+  return h.digest('hex');
+}
+
 /** W-F1: reads a Packages zip made by WAPT (1.8 or 2.x) or by wapt-get. */
 export async function readPackagesZip(path: string, opts: ReadPackagesOptions = {}): Promise<PackagesIndex> {
   const zip = await openIndex(path);
@@ -69,29 +94,57 @@ export async function readPackagesZip(path: string, opts: ReadPackagesOptions = 
     if (!zip.has(PACKAGES_MEMBER)) {
       throw new WaptError('INDEX_INVALID', `${path}: the zip has no ${PACKAGES_MEMBER} member`);
     }
-    const packagesBytes = await zip.readMember(PACKAGES_MEMBER, PACKAGES_MAX_BYTES);
-    const entries = parsePackagesText(packagesBytes.toString('utf8'), PACKAGES_MEMBER);
-    const certificates = new Map<string, X509Certificate>();
-    const crls: Buffer[] = [];
-    for (const m of zip.members) {
-      if (m.isDirectory) continue;
-      if (/^ssl\/[^/]+\.(crt|pem)$/i.test(m.name)) {
-        try {
-          for (const cert of parseCertificates(await zip.readMember(m.name, SMALL_MEMBER_MAX))) {
-            certificates.set(fingerprintSha256(cert), cert);
-          }
-        } catch (err) {
-          opts.onWarning?.(`${path}: ${m.name} left out: ${(err as Error).message}`);
-        }
-      } else if (/^crl\/[^/]+\.crl$/i.test(m.name)) {
-        crls.push(await zip.readMember(m.name, SMALL_MEMBER_MAX));
-      }
+    const member = zip.members.find((m) => m.name === PACKAGES_MEMBER)!;
+    if (member.uncompressedSize > PACKAGES_MAX_BYTES) {
+      throw new WaptError(
+        'INDEX_INVALID',
+        `${path}: the ${PACKAGES_MEMBER} member declares ${member.uncompressedSize} bytes, more than ${PACKAGES_MAX_BYTES}`,
+        {
+          detail: { size: member.uncompressedSize, maxBytes: PACKAGES_MAX_BYTES },
+        },
+      );
     }
+    const { certificates, crls } = await readCertificateMembers(zip, path, opts);
     const statement = await readStatementMembers(zip);
-    return { entries, certificates, crls, statement, packagesBytes };
+    // X2 first: the statement and the digest of the member decide before any parsing.
+    const streamed = statement && opts.checkHead ? await streamedSha256(zip, PACKAGES_MEMBER) : null;
+    await opts.checkHead?.({ certificates, crls, statement, packagesSha256: streamed });
+    const packagesBytes = await zip.readMember(PACKAGES_MEMBER, PACKAGES_MAX_BYTES);
+    const packagesSha256 = createHash('sha256').update(packagesBytes).digest('hex');
+    if (streamed !== null && packagesSha256 !== streamed) {
+      // one handle, read twice: what is parsed must be what was checked
+      throw new WaptError('INDEX_DIGEST_MISMATCH', `${path}: the ${PACKAGES_MEMBER} member changed between its check and its use`);
+    }
+    const entries = parsePackagesText(packagesBytes.toString('utf8'), PACKAGES_MEMBER);
+    return { entries, certificates, crls, statement, packagesBytes, packagesSha256 };
   } finally {
     zip.close();
   }
+}
+
+/** ssl/*.crt|pem and crl/*.crl: small members, each capped. */
+async function readCertificateMembers(
+  zip: PackageZip,
+  path: string,
+  opts: ReadPackagesOptions,
+): Promise<{ certificates: Map<string, X509Certificate>; crls: Buffer[] }> {
+  const certificates = new Map<string, X509Certificate>();
+  const crls: Buffer[] = [];
+  for (const m of zip.members) {
+    if (m.isDirectory) continue;
+    if (/^ssl\/[^/]+\.(crt|pem)$/i.test(m.name)) {
+      try {
+        for (const cert of parseCertificates(await zip.readMember(m.name, SMALL_MEMBER_MAX))) {
+          certificates.set(fingerprintSha256(cert), cert);
+        }
+      } catch (err) {
+        opts.onWarning?.(`${path}: ${m.name} left out: ${(err as Error).message}`);
+      }
+    } else if (/^crl\/[^/]+\.crl$/i.test(m.name)) {
+      crls.push(await zip.readMember(m.name, SMALL_MEMBER_MAX));
+    }
+  }
+  return { certificates, crls };
 }
 
 /** Only the statement members: the scanner needs the previous version, not 10,000 entries. */

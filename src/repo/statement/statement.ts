@@ -118,7 +118,8 @@ function checkVersionLead(what: string, version: number, created: string, now: D
 export function verifyStatement(
   statement: Buffer | null,
   signature: Buffer | null,
-  packagesBytes: Buffer,
+  /** The member's bytes, or its digest streamed before they are read (index-file checkHead). */
+  packagesBytes: Buffer | { sha256: string },
   opts: VerifyStatementOptions,
 ): VerifiedStatement | null {
   if (statement === null) {
@@ -141,7 +142,7 @@ export function verifyStatement(
     );
   }
   // 4. Digest of the Packages bytes.
-  const actual = sha256Hex(packagesBytes);
+  const actual = Buffer.isBuffer(packagesBytes) ? sha256Hex(packagesBytes) : packagesBytes.sha256;
   if (actual !== fields.packages_sha256) {
     throw new WaptError('INDEX_DIGEST_MISMATCH', 'the Packages member does not match the sha256 in the signed index statement', {
       detail: { expected: fields.packages_sha256, actual },
