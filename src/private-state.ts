@@ -52,8 +52,9 @@ async function tighten(path: string, st: Stats, mode: number, opts: PrivateState
     await fs.chmod(path, mode);
     opts.onWarning?.(`${path} was mode ${octal(st.mode)}, readable by other users; tightened to ${octal(mode)}`);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
-    opts.onWarning?.(`${path} is mode ${octal(st.mode)}, readable by other users; run wapt-get as its owner to tighten it to ${octal(mode)}`);
+    // Not ours to change (root's dbdir read by a user), or a file system without modes: say so, go on.
+    if (!['EPERM', 'EACCES', 'EROFS', 'ENOTSUP'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    opts.onWarning?.(`${path} is mode ${octal(st.mode)}, readable by other users, and cannot be tightened to ${octal(mode)} here: run wapt-get as its owner`);
   }
 }
 
