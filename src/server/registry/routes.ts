@@ -2,6 +2,7 @@
 // hosts (agent-api.ts), admin endpoints behind B2 roles (admin-api.ts), the dashboard.
 // Every admin request, registration and forget goes to the audit log; every error is
 // JSON with a stable code, and nothing a client sends can produce a 500.
+import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminAuth, type Principal, type Role } from '../admin/auth.js';
 import { AuditLog } from '../admin/audit-log.js';
@@ -64,6 +65,7 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
   const log = opts.log ?? (() => undefined);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const store = opts.store ?? (await openStore({ dataDir: opts.dataDir, db: opts.db }));
+  await mkdir(opts.dataDir, { recursive: true, mode: 0o700 }); // the audit log lives here whatever the store
   const audit = await AuditLog.open(opts.dataDir, now);
   const auth = new AdminAuth({ tokensFile: opts.adminTokensFile, adminCa: opts.adminCa, onWarning: log });
   await auth.refresh();
@@ -201,7 +203,12 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
       });
     }
     route(req, res, path, search, who).catch((err: unknown) => {
-      const api = err instanceof ApiError ? err : new ApiError(500, 'INTERNAL', 'internal error; see the server log');
+      const api =
+        err instanceof ApiError
+          ? err
+          : (err as Error)?.name === 'StoreUnavailable'
+            ? new ApiError(503, 'STORE_UNAVAILABLE', 'the database is unavailable; try again shortly', { 'retry-after': '5' })
+            : new ApiError(500, 'INTERNAL', 'internal error; see the server log');
       if (!(err instanceof ApiError)) log(`management API error on ${req.method} ${printable(path)}: ${(err as Error)?.stack ?? String(err)}`);
       else if (api.status !== 404 && api.status !== 405) log(`refused ${req.method} ${printable(path)}: ${api.status} ${api.code}`);
       if (res.headersSent) res.destroy();
