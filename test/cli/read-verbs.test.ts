@@ -126,7 +126,17 @@ describe('list and list-upgrade', () => {
   test('list-upgrade: tis-app 1.0-1 → 2.0-1; --exit-code gives 100 (UPGRADES_PENDING), 0 without it', async () => {
     const j = await site.json(cfg, ['list-upgrade']);
     expect(j.code).toBe(0);
-    expect(j.data.upgrades).toEqual([{ package: 'tis-app', from: '1.0-1', to: '2.0-1', repo: 'global', filename: expect.stringMatching(/^tis-app_2\.0-1/) }]);
+    expect(j.data.upgrades).toEqual([
+      {
+        package: 'tis-app',
+        action: 'upgrade',
+        from: '1.0-1',
+        to: '2.0-1',
+        reason: 'upgrade',
+        repo: 'global',
+        filename: expect.stringMatching(/^tis-app_2\.0-1/),
+      },
+    ]);
     const h = await site.cli(cfg, ['list-upgrade', '--exit-code']);
     expect(h.code).toBe(100);
     expect(h.stdout).toMatch(/tis-app\s+1\.0-1 -> 2\.0-1 \(global\)/);

@@ -21,7 +21,7 @@ export const command: CommandSpec = {
         : upgrades.map((u) =>
             u.action === 'remove'
               ? `${u.package.padEnd(30)} ${u.from ?? '-'} -> removed (${u.reason})`
-              : `${u.package.padEnd(30)} ${u.from ?? '-'} -> ${u.to ?? '?'} (${u.repo ?? '?'}, ${u.reason})`,
+              : `${u.package.padEnd(30)} ${u.from ?? '-'} -> ${u.to ?? '?'} (${u.repo ?? '?'})${u.reason === 'upgrade' ? '' : ` [${u.reason}]`}`,
           ),
     );
     return opts.exitCode && upgrades.length > 0 ? EXIT.UPGRADES_PENDING : EXIT.OK;
