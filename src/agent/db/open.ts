@@ -208,6 +208,7 @@ export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<Wa
         throw new WaptError('DB_CORRUPT', `local DB ${path} is corrupt (${problem}) and could not be moved aside: ${(err as Error).message}`, {
           cause: err,
           detail: { path, reason: problem },
+          hint: 'nothing was changed: make dbdir writable (or free space) so the damaged file can be moved aside, then run again',
         });
       }
       corrupt = { reason: problem ?? 'unknown', movedTo };
