@@ -28,6 +28,7 @@ export { sessionSetupVerb, type SessionResult } from './session-setup.js';
 export * from './inventory.js';
 export { loadOrCreateHostIdentity, nextSequence, HOST_IDENTITY_DIR, type HostIdentity, type HostIdentityOptions } from './host-identity.js';
 export { fetchFromUpstream, upstreamTrust, type UpstreamFetch } from './upstream.js';
+export { mirrorRepository, type MirrorRequest, type MirrorReport } from './mirror/index.js';
 export { setIniValue } from './ini-edit.js';
 export { reportCycle, eventsOf, agentLoop, Outbox, OUTBOX_DIR, sendOutbox, type CycleResult, type ResultLike, type AgentLoopOptions } from './report/index.js';
 export { runActions, type ActionsRun } from './actions/runner.js';

@@ -20,6 +20,7 @@ export const commandEntries: CommandEntry[] = [
   { name: 'refresh-index', load: async () => (await import('./refresh-index.js')).command },
   { name: 'serve', load: async () => (await import('./serve.js')).command },
   { name: 'bundle', load: async () => (await import('./bundle.js')).command },
+  { name: 'mirror', load: async () => (await import('./mirror.js')).command },
   { name: 'update', load: async () => (await import('./update.js')).command },
   { name: 'list', load: async () => (await import('./list.js')).command },
   { name: 'search', load: async () => (await import('./search.js')).command },
