@@ -1,6 +1,7 @@
 // `wapt-get remove NAME…` (W-G3): runs the stored uninstall() of each package, then
 // forgets it. No cascade: dependents stay and are named in the plan warnings.
 import type { CommandSpec } from '../command.js';
+import { reportAfter } from './update-status.js';
 import { agentConfig, DRY_RUN, LOCK_TIMEOUT, printOutcome, verbIo } from '../progress.js';
 
 export const command: CommandSpec = {
