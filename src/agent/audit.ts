@@ -1,14 +1,11 @@
 // `audit [NAME…]` (W-G2): runs each installed package's audit() hook from its stored
 // setup.mjs and stores OK / WARNING / ERROR / UNKNOWN in last_audit_*. A package without
 // an audit hook is judged by its install status (OK stays OK, ERROR is ERROR).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { EXIT, WaptError, asWaptError } from '../errors.js';
 import type { WaptConfig } from './config.js';
 import type { AuditStatus, InstalledRow } from './db/index.js';
 import { auditStatus, runHook } from './hooks/runner.js';
-import { TEMP_PREFIX } from './install/recover.js';
+import { withStoredHook } from './hooks/stored-hook.js';
 import { withRuntime, type VerbIo, type VerbOptions } from './install/session.js';
 
 export interface AuditResultRow {
@@ -19,7 +16,7 @@ export interface AuditResultRow {
   error_code?: string;
 }
 
-async function auditOne(row: InstalledRow, targetRoot: string, timeoutMs: number, opts: VerbOptions): Promise<AuditResultRow> {
+async function auditOne(row: InstalledRow, dbPath: string, targetRoot: string, timeoutMs: number, opts: VerbOptions): Promise<AuditResultRow> {
   const base = { package: row.package, version: row.version };
   const byStatus = (): AuditResultRow => ({
     ...base,
@@ -27,34 +24,33 @@ async function auditOne(row: InstalledRow, targetRoot: string, timeoutMs: number
     output: `no audit hook; install status ${row.install_status}`,
   });
   if (!row.setup_code) return byStatus();
-  const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
   try {
-    await writeFile(path.join(tmp, 'setup.mjs'), row.setup_code);
-    const outcome = await runHook({
-      setupPath: path.join(tmp, 'setup.mjs'),
-      hook: 'audit',
-      ctx: {
-        package: row.package,
-        version: row.version,
-        control: { package: row.package, version: row.version, section: row.section, architecture: row.architecture },
-        params: row.install_params,
-        targetRoot,
-        packageDir: tmp,
-        persistent: row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {},
-        os: process.platform,
-        arch: process.arch,
-      },
-      timeoutMs,
-      killGraceMs: opts.killGraceMs,
-    });
+    // issue 8 §6: from a private directory beside the DB, never a bare temp dir
+    const outcome = await withStoredHook(dbPath, row.setup_code, ({ dir: tmp, setupPath }) =>
+      runHook({
+        setupPath,
+        hook: 'audit',
+        ctx: {
+          package: row.package,
+          version: row.version,
+          control: { package: row.package, version: row.version, section: row.section, architecture: row.architecture },
+          params: row.install_params,
+          targetRoot,
+          packageDir: tmp,
+          persistent: row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {},
+          os: process.platform,
+          arch: process.arch,
+        },
+        timeoutMs,
+        killGraceMs: opts.killGraceMs,
+      }),
+    );
     if (outcome.status === 'missing-hook') return byStatus();
     return { ...base, status: auditStatus(outcome.result), output: outcome.output };
   } catch (err) {
     const e = asWaptError(err);
     const out = typeof e.detail.output === 'string' ? e.detail.output : '';
     return { ...base, status: 'ERROR', output: `${out}[${e.code}] ${e.message}`, error_code: e.code };
-  } finally {
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 
@@ -75,7 +71,7 @@ export async function auditVerb(config: WaptConfig, io: VerbIo, names: string[],
     for (const [i, row] of rows.entries()) {
       io.log.info(`[${i + 1}/${rows.length}] auditing ${row.package} ${row.version}`);
       if (opts.dryRun) continue;
-      const r = await auditOne(row, targetRoot, rt.config.installTimeoutMs, opts);
+      const r = await auditOne(row, rt.db.path, targetRoot, rt.config.installTimeoutMs, opts);
       rt.db.installed.setStatus(row.package, row.install_status, {
         last_audit_status: r.status,
         last_audit_on: new Date().toISOString(),

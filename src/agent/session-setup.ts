@@ -1,13 +1,10 @@
 // `session-setup [NAME…]`: each installed package's session_setup() hook, once per user
 // and package version (table session_setup). A failing hook is not recorded, so the next
 // login tries again; a package without the hook is recorded as done.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { EXIT, WaptError, asWaptError } from '../errors.js';
 import type { WaptConfig } from './config.js';
 import { runHook } from './hooks/runner.js';
-import { TEMP_PREFIX } from './install/recover.js';
+import { withStoredHook } from './hooks/stored-hook.js';
 import { currentUser, withRuntime, type VerbIo, type VerbOptions } from './install/session.js';
 
 export interface SessionResult {
@@ -43,34 +40,33 @@ export async function sessionSetupVerb(
       }
       let status: SessionResult = { ...base, status: 'NO_HOOK' };
       if (row.setup_code) {
-        const tmp = await mkdtemp(path.join(opts.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
         try {
-          await writeFile(path.join(tmp, 'setup.mjs'), row.setup_code);
-          const out = await runHook({
-            setupPath: path.join(tmp, 'setup.mjs'),
-            hook: 'session_setup',
-            ctx: {
-              package: row.package,
-              version: row.version,
-              control: { package: row.package, version: row.version },
-              params: row.install_params,
-              targetRoot: rt.config.userModeRoot ?? '/',
-              packageDir: tmp,
-              persistent: row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {},
-              os: process.platform,
-              arch: process.arch,
-              user,
-            },
-            timeoutMs: rt.config.installTimeoutMs,
-            onOutput: io.output,
-            killGraceMs: opts.killGraceMs,
-          });
+          // issue 8 §6: from a private directory beside the DB, never a bare temp dir
+          const out = await withStoredHook(rt.db.path, row.setup_code, ({ dir: tmp, setupPath }) =>
+            runHook({
+              setupPath,
+              hook: 'session_setup',
+              ctx: {
+                package: row.package,
+                version: row.version,
+                control: { package: row.package, version: row.version },
+                params: row.install_params,
+                targetRoot: rt.config.userModeRoot ?? '/',
+                packageDir: tmp,
+                persistent: row.uninstall_data && typeof row.uninstall_data === 'object' ? (row.uninstall_data as Record<string, unknown>) : {},
+                os: process.platform,
+                arch: process.arch,
+                user,
+              },
+              timeoutMs: rt.config.installTimeoutMs,
+              onOutput: io.output,
+              killGraceMs: opts.killGraceMs,
+            }),
+          );
           status = { ...base, status: out.status === 'missing-hook' ? 'NO_HOOK' : 'DONE' };
         } catch (err) {
           const e = asWaptError(err);
           status = { ...base, status: 'ERROR', error_code: e.code, message: e.message };
-        } finally {
-          await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
         }
       }
       if (status.status !== 'ERROR') {

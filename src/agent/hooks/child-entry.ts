@@ -3,9 +3,11 @@
 // (ts-jest), there is no child.js and a stale dist/ would run old code, so the
 // directory's sources are transpiled once into a temp dir keyed by their hash.
 // That works because the child imports only node: builtins and files of this directory (and below).
+// The build directory is reused only if it is ours and nobody else can write it (issue 8
+// §6): its name is predictable, and another user could plant a child.js there.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +45,8 @@ export function childEntry(): string {
   return cached;
 }
 
-function transpileChild(srcDir: string): string {
+/** Where the sources of `srcDir` are transpiled: a name anyone can compute, hence isOurs(). */
+export function transpiledChildDir(srcDir: string, tmpRoot = os.tmpdir()): string {
   const hash = createHash('sha256');
   // Subdirectories too (windows/): the child's helpers import them.
   const files = (readdirSync(srcDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).sort();
@@ -53,11 +56,16 @@ function transpileChild(srcDir: string): string {
       .update('\0')
       .update(readFileSync(path.join(srcDir, f)))
       .update('\0');
-  const out = path.join(os.tmpdir(), `wapt-get-hook-child-${hash.digest('hex').slice(0, 16)}`);
+  return path.join(tmpRoot, `wapt-get-hook-child-${process.getuid?.() ?? 'u'}-${hash.digest('hex').slice(0, 16)}`);
+}
+
+/** The transpiled child of `srcDir`, built under `tmpRoot` (or reused there when isOurs). */
+export function transpileChild(srcDir: string, tmpRoot = os.tmpdir()): string {
+  const out = transpiledChildDir(srcDir, tmpRoot);
   const entry = path.join(out, 'child.js');
-  if (existsSync(entry)) return entry;
-  // Build aside then rename: parallel jest workers may race; the loser's rename fails harmlessly.
-  const tmp = `${out}.tmp-${process.pid}`;
+  if (existsSync(entry) && isOurs(out)) return entry;
+  // Build aside (a fresh 0700 dir) then rename: parallel jest workers may race; the loser's rename fails harmlessly.
+  const tmp = mkdtempSync(`${out}.tmp-`);
   const root = path.resolve(srcDir, '../../..');
   const r = spawnSync(process.execPath, ['-e', TRANSPILE, srcDir, tmp, root], { encoding: 'utf8' });
   if (r.status !== 0) {
@@ -67,7 +75,19 @@ function transpileChild(srcDir: string): string {
   try {
     renameSync(tmp, out);
   } catch {
+    // another worker won, or a directory we do not trust is in the way: then run our own build
+    if (!isOurs(out)) return path.join(tmp, 'child.js');
     rmSync(tmp, { recursive: true, force: true });
   }
   return entry;
+}
+
+/** A real directory (no link) owned by us that neither group nor others may write. */
+function isOurs(dir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
 }

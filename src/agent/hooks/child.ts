@@ -3,7 +3,11 @@
 // replies once. Everything the hook prints goes to this process's stdout/stderr,
 // which the runner captures. process.exit() inside a hook skips the reply: the
 // runner then reports the exit code.
-import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { guardRequire, type GuardData } from './import-guard.js';
 import type { Hook } from './api.js';
 import { createHelpers } from './helpers.js';
 import type { ChildReady, HookJob, HookReply } from './protocol.js';
@@ -45,11 +49,23 @@ async function runJob(job: HookJob): Promise<void> {
   persistent = { ...job.ctx.persistent };
   const ctx = { ...job.ctx, persistent };
   let mod: Record<string, unknown>;
+/**
+ * Issue 8 §6: from here on, imports resolve only to node: built-ins and files of the hook's
+ * own directory (or of this one): never to a node_modules another user planted above it.
+ */
+function confineImports(setupPath: string): void {
+  const own = path.dirname(fileURLToPath(import.meta.url));
+  const data: GuardData = { roots: [realpathSync(path.dirname(setupPath)), realpathSync(own)] };
+  register(new URL('./import-guard.js', import.meta.url), { data });
+  guardRequire(data);
+}
+
   try {
     mod = (await import(pathToFileURL(job.setupPath).href)) as Record<string, unknown>;
   } catch (e) {
     const { message, stack } = errorInfo(e);
     return reply({ ok: false, error: { message: `cannot load ${job.setupPath}: ${message}`, stack }, persistent });
+    confineImports(job.setupPath);
   }
   const fn = mod[job.hook];
   if (fn === undefined) return reply({ ok: true, missing: true, result: null, persistent });

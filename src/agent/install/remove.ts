@@ -6,12 +6,13 @@
 // install. A failing uninstall keeps the row (ERROR + code, still pending removal) so
 // nothing is forgotten that is still on disk and the admin's intent is kept.
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { asWaptError } from '../../errors.js';
 import type { InstalledRow, WaptDb } from '../db/index.js';
 import { runHook } from '../hooks/runner.js';
+import { createStoredHook } from '../hooks/stored-hook.js';
 import { HOOK_PGID_FILE, TEMP_PREFIX } from './recover.js';
 import type { StepResult } from './transaction.js';
 
@@ -28,11 +29,14 @@ export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promis
   const { db } = deps;
   const base = { package: row.package, version: row.version, action: 'remove' as const };
   let tmp: string | undefined;
+  let stored: { cleanup(): Promise<void> } | undefined;
   try {
     if (row.setup_code) {
       tmp = await mkdtemp(path.join(deps.tmpRoot ?? os.tmpdir(), `${TEMP_PREFIX}${process.pid}-`));
-      const setupPath = path.join(tmp, 'setup.mjs');
-      await writeFile(setupPath, row.setup_code);
+      // issue 8 §6: the code runs from a private directory beside the DB (tmp keeps the hook's pgid)
+      const hookFile = await createStoredHook(db.path, row.setup_code);
+      stored = hookFile;
+      const { setupPath } = hookFile;
       db.transaction(() => {
         db.installed.setStatus(row.package, 'RUNNING', { pid: process.pid, pending_action: 'remove' });
         db.log.append('info', `remove ${row.package} ${row.version} started (pid ${process.pid})`, row.package);
@@ -83,5 +87,6 @@ export async function removePackage(row: InstalledRow, deps: RemoveDeps): Promis
     return { ...base, status: 'ERROR', error_code: e.code, message: e.message };
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    await stored?.cleanup();
   }
 }
