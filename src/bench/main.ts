@@ -10,6 +10,7 @@ import { benchDbPersist, benchResolve } from './benches/agent.js';
 import { benchAgentCli } from './benches/agent-cli.js';
 import { benchBuild, benchStartup } from './benches/build.js';
 import { benchDownload } from './benches/download.js';
+import { benchFleet } from './benches/fleet.js';
 import { benchInstall } from './benches/install.js';
 import { benchScan } from './benches/scan.js';
 import { benchUpdate } from './benches/update.js';
@@ -32,6 +33,7 @@ const BENCHES: [string, Bench][] = [
   ['install-1g', benchInstall],
   ['resolve-10k', benchResolve],
   ['db-persist-10k', benchDbPersist],
+  ['fleet', benchFleet],
 ];
 const ALIASES: Record<string, string> = {
   'scan-1k': 'scan',
