@@ -13,12 +13,11 @@ function readText(rel: string): string | null {
   }
 }
 
-/** dist/commit.txt (written by `npm run build`), else the checkout's .git HEAD, else unknown. */
+/** A checkout's .git HEAD (always current), else dist/commit.txt (stamped by `npm run build` for packages), else unknown. */
 export function buildCommit(): string {
-  const stamped = readText('dist/commit.txt');
-  if (stamped && /^[0-9a-f]{7,40}$/.test(stamped)) return stamped.slice(0, 12);
   const head = readText('.git/HEAD');
-  if (!head) return 'unknown';
+  const stamped = readText('dist/commit.txt');
+  if (!head) return stamped && /^[0-9a-f]{7,40}$/.test(stamped) ? stamped.slice(0, 12) : 'unknown';
   if (/^[0-9a-f]{40}$/.test(head)) return head.slice(0, 12);
   const ref = /^ref: (.+)$/.exec(head)?.[1];
   if (!ref) return 'unknown';
