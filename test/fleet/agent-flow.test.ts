@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../src/agent/db/index.js';
 import { certificateToPem, createCaCertificate, generateRsaKeyPair, issueCertificate, privateKeyToEncryptedPem } from '../../src/crypto/index.js';
-import { collect, spawnAgent } from '../helpers/agent-env.js';
+import { buildTestPackage, collect, spawnAgent } from '../helpers/agent-env.js';
+import { cleanupPki, getTestPki, type TestPki } from '../helpers/pki.js';
 
 const UUID = 'F1EE7000-0000-4000-8000-000000000001';
 const VIEW = 'flow-view-token';
@@ -22,6 +23,8 @@ let serve: { child: ChildProcess; exit: Promise<number | null>; out: () => strin
 let pin: Buffer;
 let ini: string;
 let dbdir: string;
+let pki: TestPki;
+let pkgFile: string;
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -131,10 +134,12 @@ beforeAll(async () => {
   await writeFile(join(tmp, 'signers', 'ca.crt'), certificateToPem(ca));
   await writeFile(join(tmp, 'admin.key'), privateKeyToEncryptedPem(k.privateKey, ''), { mode: 0o600 });
   await writeFile(join(tmp, 'admin.crt'), certificateToPem(cert) + certificateToPem(ca));
+  pki = await getTestPki();
+  pkgFile = await buildTestPackage(pki, tmp, join(tmp, 'pkgs'), { name: 'tis-inst', version: '3.1-1' });
   ini = join(tmp, 'wapt-get.ini');
   await writeFile(
     ini,
-    `[global]\nwapt_server = https://127.0.0.1:${port}\nverify_cert = ${join(tmp, 'tls', 'server.crt')}\ndbdir = ${dbdir}\nhost_uuid = ${UUID}\ntimeout = 5\nreport_timeout = 3\nreport_jitter = 0\noutbox_max = 3\naction_signers_dir = ${join(tmp, 'signers')}\n`,
+    `[global]\nwapt_server = https://127.0.0.1:${port}\nverify_cert = ${join(tmp, 'tls', 'server.crt')}\ndbdir = ${dbdir}\nhost_uuid = ${UUID}\ntimeout = 5\nreport_timeout = 3\nreport_jitter = 0\noutbox_max = 3\naction_signers_dir = ${join(tmp, 'signers')}\ntrusted_certs_dir = ${pki.trustedDir}\n`,
   );
   const db = await openDb(join(dbdir, 'waptdb.sqlite'));
   for (const p of ['tis-a', 'tis-b', 'tis-c', 'tis-d', 'tis-e', 'tis-f'])
@@ -145,6 +150,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopServe();
+  if (pki) cleanupPki(pki);
   await rm(tmp, { recursive: true, force: true });
 });
 
@@ -185,6 +191,21 @@ test('server down during remove: same exit code, report queued (0700/0600), deli
   expect(await readdir(box)).toEqual([]);
   const removed = (await events()).filter((e) => e.op === 'remove').map((e) => e.package);
   expect(removed).toEqual(['tis-a', 'tis-b', 'tis-c']);
+}, 120_000);
+
+test('server down during install: exit code unchanged, report queued, delivered later with the install event', async () => {
+  await stopServe();
+  const r = await cli(['install', pkgFile]);
+  expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/queued in the outbox/)]);
+  const box = join(dbdir, 'outbox');
+  const [file] = await readdir(box);
+  const entry = JSON.parse(await readFile(join(box, file!), 'utf8'));
+  expect(entry.events).toEqual([expect.objectContaining({ op: 'install', package: 'tis-inst', version: '3.1-1', result: 'OK', error_code: null })]);
+  await startServe();
+  expect((await cli(['update-status'])).code).toBe(0);
+  expect(await readdir(box)).toEqual([]);
+  expect(await events()).toContainEqual(expect.objectContaining({ op: 'install', package: 'tis-inst', result: 'OK' }));
+  expect((await cli(['remove', 'tis-inst'])).code).toBe(0);
 }, 120_000);
 
 test('outbox over its bound (outbox_max=3): the oldest are dropped, the newest state kept and the drop counted', async () => {
