@@ -97,6 +97,8 @@ export interface WaptConfig {
   privateKey: string | null;
   personalCertificatePath: string | null;
   defaultPackagePrefix: string;
+  /** max_parallel_downloads: packages fetched at once by upgrade / download-upgrade / download (the rate cap is shared). */
+  maxParallelDownloads: number;
   defaultSourcesRoot: string | null;
   waptServer: string | null;
   loglevel: LogLevel;
@@ -456,6 +458,16 @@ function outboxMaxOf(v: string | null): number {
   if (v === null) return 50;
   if (!/^\d{1,5}$/.test(v) || Number(v) < 1) {
     throw new WaptError('CONFIG_INVALID', `outbox_max = ${v}: a whole number of reports, at least 1`, { detail: { key: 'outbox_max' } });
+    maxParallelDownloads: maxParallelOf(g.str('max_parallel_downloads')),
   }
   return Number(v);
 }
+/** max_parallel_downloads (issue 12 §4): 1 downloads one package at a time. */
+function maxParallelOf(v: string | null): number {
+  if (v === null) return 4;
+  if (!/^\d{1,2}$/.test(v) || Number(v) < 1 || Number(v) > 32) {
+    throw new WaptError('CONFIG_INVALID', `max_parallel_downloads = ${v}: a whole number from 1 to 32`, { detail: { key: 'max_parallel_downloads' } });
+  }
+  return Number(v);
+}
+

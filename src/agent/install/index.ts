@@ -6,6 +6,7 @@ export { recoverInterrupted, ERR_INTERRUPTED, type Leftover } from './recover.js
 export { installPackage, recordFailure, type StepResult, type TransactionDeps } from './transaction.js';
 export { removePackage, type RemoveDeps } from './remove.js';
 export { executePlan, downloadPlan, type ExecuteDeps } from './execute.js';
+export { runLimited, type Settled } from './parallel.js';
 export { obtainVerified, verifyLocal, type FetchDeps } from './fetch.js';
 export { makePlan, LOCAL_REPO, type PlanContext, type LocalPackage } from './plan.js';
 export { planJson, planLines, resultLine, describeStep, type PlanJson } from './report.js';

@@ -1,14 +1,14 @@
 // `wapt-get download NAME…`: the chosen versions into the cache, each verified in full
 // (index digest, then W-D3..W-D5); an interrupted download resumes from its `.part`.
 import type { CommandSpec } from '../command.js';
-import { configOf } from '../context.js';
+import { agentConfig, LIMIT_RATE } from '../progress.js';
 
 export const command: CommandSpec = {
   name: 'download',
   summary: 'download packages into the cache and verify them',
   args: ['<packages...>'],
-  options: [{ flags: '--with-deps', description: 'also download every dependency' }],
-  help: 'PACKAGES are requirements (name, name(>=1.2), name=1.2-3). A file that fails verification is deleted.',
+  options: [{ flags: '--with-deps', description: 'also download every dependency' }, LIMIT_RATE],
+  help: 'PACKAGES are requirements (name, name(>=1.2), name=1.2-3). A file that fails verification is deleted. max_parallel_downloads (default 4) are fetched at once; the rate cap is shared.',
   async run(ctx, [specs], opts) {
     const { AgentRuntime } = await import('../../agent/index.js');
     const { availableCandidates } = await import('../../agent/index.js');
@@ -17,7 +17,7 @@ export const command: CommandSpec = {
     const { downloadCandidate } = await import('../../agent/index.js');
     const { parseRequirement } = await import('../../package/index.js');
     const names = specs as string[];
-    const rt = await AgentRuntime.open(await configOf(ctx), { lock: true, env: ctx.env, log: ctx.out });
+    const rt = await AgentRuntime.open(await agentConfig(ctx, opts), { lock: true, env: ctx.env, log: ctx.out });
     const downloads: Record<string, unknown>[] = [];
     try {
       const env = hostEnvironment(rt.config);
@@ -33,8 +33,19 @@ export const command: CommandSpec = {
           return chooseBest(req.name, [req], cands, env) ?? resolve({ kind: 'install', names: [spec], force: true }, cands, [], env).install[0]!.candidate!;
         });
       }
-      for (const c of chosen) {
-        const got = await downloadCandidate(rt, c, env.now);
+      // Issue 12 §4: max_parallel_downloads at a time; reported in the order asked. A failed
+      // transfer does not stop the others (its .part stays for the next run); the first error is raised after.
+      const { runLimited } = await import('../../agent/index.js');
+      const pool = runLimited(chosen, rt.config.maxParallelDownloads, (c) => downloadCandidate(rt, c, env.now));
+      let firstError: unknown;
+      for (const [i, c] of chosen.entries()) {
+        const settled = await pool.result(i);
+        if (!settled.ok) {
+          firstError ??= settled.error;
+          ctx.out.warn(`not downloaded: ${c.filename}: ${(settled.error as Error).message}`);
+          continue;
+        }
+        const got = settled.value;
         ctx.out.info(`${got.status === 'cached' ? 'cached' : got.resumedFrom > 0 ? `resumed at ${got.resumedFrom}` : 'downloaded'}: ${c.filename}`);
         downloads.push({
           package: got.verified.package,
@@ -48,6 +59,7 @@ export const command: CommandSpec = {
           signer: got.verified.signer,
         });
       }
+      if (firstError !== undefined) throw firstError;
     } finally {
       await rt.close();
     }

@@ -8,7 +8,7 @@ import { makeDispatchers, type DispatcherOptions, type Dispatchers } from './dis
 import { isRetryable, mapFetchError, redactUrl } from './errors.js';
 import { commitPart, hashExisting, ifRangeValue, partPath, PartWriter, readPart, removePart, writePartMeta } from './part-file.js';
 import { discard, header, send, type SendContext } from './request.js';
-import { TokenBucket } from './throttle.js';
+import { sharedBucket } from './throttle.js';
 import { limitFired, NO_TRANSFER_LIMITS, Watchdog, type TransferLimits } from './watchdog.js';
 
 /** Connection settings (TLS trust, proxy, client certificate, timeouts: see DispatcherOptions) plus the client's own. */
@@ -190,7 +190,8 @@ export class HttpClient {
     const hash = createHash('sha256');
     if (append) await hashExisting(partPath(dest), hash);
     let done = start;
-    const bucket = this.opts.limitRateBytesPerSec ? new TokenBucket(this.opts.limitRateBytesPerSec) : undefined;
+    // one bucket for the run (throttle.ts): parallel transfers share the cap
+    const bucket = this.opts.limitRateBytesPerSec ? sharedBucket(this.opts.limitRateBytesPerSec) : undefined;
     const limit = Math.min(fo.maxBytes ?? Infinity, fo.expectedSize ?? Infinity);
     /** Size cap, hash, progress for one chunk (a plain call per chunk: no async-generator layer per 16 KiB). */
     const account = (chunk: Buffer): void => {
