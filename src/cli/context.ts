@@ -50,12 +50,15 @@ export async function trustStoreFor(ctx: CommandContext, trustedFlag: string | u
 }
 
 export async function signerPathsFrom(ctx: CommandContext, opts: CommandOptions): Promise<SignerPaths> {
-  const needConfig = !opts.key || !opts.cert;
+  const fromEnv = { key: Boolean(ctx.env.WAPT_KEY_PEM), cert: Boolean(ctx.env.WAPT_CERT_PEM) };
+  const needConfig = (!opts.key && !fromEnv.key) || (!opts.cert && !fromEnv.cert);
   const cfg = needConfig ? await configOf(ctx) : null;
   const abs = (p: string | null | undefined) => (p ? resolve(ctx.cwd, p) : undefined);
   return {
     key: abs(opts.key) ?? cfg?.privateKey ?? undefined,
     cert: abs(opts.cert) ?? cfg?.personalCertificatePath ?? undefined,
     passwordFile: abs(opts.passwordFile),
+    keyFromFlag: Boolean(opts.key),
+    certFromFlag: Boolean(opts.cert),
   };
 }
