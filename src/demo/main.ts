@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { DEMO_HOST_UUID, enrolHost, fleetSetup, showHosts, signedAction } from './fleet.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'wapt-get');
@@ -31,9 +32,9 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}, okCodes = [0]): Promis
 }
 
 /** Starts `wapt-get serve` on a free port and resolves with its URL once it listens. */
-function startServer(repo: string, tlsDir: string): Promise<{ url: string; child: ChildProcess }> {
+function startServer(repo: string, tlsDir: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [bin, 'serve', '--repo', repo, '--port', '0', '--tls-dir', tlsDir], {
+    const child = spawn(process.execPath, [bin, 'serve', '--repo', repo, '--port', '0', '--tls-dir', tlsDir, ...extra], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines = createInterface({ input: child.stdout! });
@@ -87,7 +88,8 @@ async function main(): Promise<void> {
 
   banner('4. serve it over HTTPS on loopback (self-signed, pinned by the client)');
   const tlsDir = join(work, 'serve-tls');
-  const server = await startServer(built, tlsDir);
+  const fleet = await fleetSetup(work); // Fleet: serve also takes signed reports; admins need a token
+  const server = await startServer(built, tlsDir, fleet.serveArgs);
   try {
     const ini = [
       '[global]',
@@ -96,6 +98,10 @@ async function main(): Promise<void> {
       `dbdir = ${join(work, 'db')}`,
       `trusted_certs_dir = ${join(conf, 'ssl')}`,
       `user_mode_root = ${sandbox}`,
+      `wapt_server = ${server.url.replace(/\/$/, '')}`,
+      `host_uuid = ${DEMO_HOST_UUID}`,
+      'report_jitter = 0',
+      `action_signers_dir = ${join(conf, 'ssl')}`,
       '',
     ].join('\n');
     const iniPath = join(conf, 'wapt-get.ini');
@@ -103,18 +109,22 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${iniPath}:\n${ini}`);
     const c = ['--config', iniPath];
 
-    banner('5. update, search, show');
+    banner('5. register this host with an enrolment token (F1A)');
+    await enrolHost(bin, c, fleet);
+
+    banner('6. update, search, show');
     await run([...c, 'update']);
     await run([...c, 'update']);
     await run([...c, 'search', 'demo']);
     await run([...c, 'show', 'demo-desktop']);
 
-    banner('6. install the group: its dependencies come along');
+    banner('7. install the group: its dependencies come along (and a signed report goes to serve)');
     await run([...c, 'install', 'demo-desktop']);
     await run([...c, 'list']);
     await showSandbox(sandbox);
+    await showHosts(server.url, join(tlsDir, 'server.crt'), fleet);
 
-    banner('7. publish demo-hello 1.1, re-index, upgrade');
+    banner('8. publish demo-hello 1.1, re-index, upgrade');
     await run(['build-package', join(samples, 'demo-hello-1.1'), '-o', built, ...sign]);
     await run(['scanpackages', built, '--trusted', join(conf, 'ssl'), '--sign', ...sign]);
     await run([...c, 'update']);
@@ -123,8 +133,11 @@ async function main(): Promise<void> {
     await run([...c, 'list']);
     await showSandbox(sandbox);
 
-    banner('8. remove everything again');
-    await run([...c, 'remove', 'demo-desktop', 'demo-hello', 'demo-tools']);
+    banner('9. a signed action: the admin signs `remove demo-desktop`, serve queues it, the agent runs it');
+    await signedAction(bin, c, server.url, join(tlsDir, 'server.crt'), fleet, signer, 'demo-desktop');
+
+    banner('10. remove everything again');
+    await run([...c, 'remove', 'demo-hello', 'demo-tools']);
     await run([...c, 'list']);
     await showSandbox(sandbox);
   } finally {
