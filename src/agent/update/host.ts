@@ -8,9 +8,10 @@
 // params across a 404. Any refusal happens before the DB or the cached copy change.
 import os from 'node:os';
 import { rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { WaptError, isWaptError } from '../../errors.js';
-import { compareVersions, field, hashFile, verifyPackage, type VerifiedPackage } from '../../package/index.js';
+import { compareVersions, field, hashFile, PackageZip, readSignedParts, verifyPackage, type VerifiedPackage } from '../../package/index.js';
+import { TrustPolicy } from '../../crypto/index.js';
 import type { WaptDb } from '../db/index.js';
 import type { RepoConfig } from '../config.js';
 import type { HttpClient } from '../../repo/index.js';
@@ -81,6 +82,20 @@ export function checkHostPackage(v: VerifiedPackage, sha256: string, hostUuid: s
   return now;
 }
 
+/** verifyPackage through one handle, then TrustPolicy for role 'host-package' on the same certificate. */
+async function verifyAsHostPackage(file: string, deps: UpdateDeps, now: Date): Promise<VerifiedPackage> {
+  const zip = await PackageZip.open(file);
+  try {
+    const verified = await verifyPackage(file, { trust: deps.trust, at: now, zip });
+    const signer = (await readSignedParts(zip, basename(file))).certificates[0]!;
+    const refused = TrustPolicy.refusal('host-package', signer, { source: basename(file), at: now });
+    if (refused) throw refused;
+    return verified;
+  } finally {
+    zip.close();
+  }
+}
+
 export async function updateHostPackage(deps: UpdateDeps, repo: RepoConfig, hostUuid: string, client: HttpClient, now = new Date()): Promise<RepoUpdateResult> {
   const filename = `${hostUuid}.wapt`;
   if (!isSafeFilename(filename)) throw new WaptError('CONFIG_INVALID', `host_uuid ${JSON.stringify(hostUuid)} cannot name a file`);
@@ -130,9 +145,9 @@ export async function updateHostPackage(deps: UpdateDeps, repo: RepoConfig, host
   let digests;
   let accepted: AcceptedHostPackage;
   try {
-    // W-D3..W-D5: the code-signing rule applies here as everywhere (setup code needs a code-signer).
-    // TODO(issue 8 §1): ask TrustPolicy for role 'host-package' once it is in the tree.
-    verified = await verifyPackage(tmp, { trust: deps.trust, at: now });
+    // W-D3..W-D5: verified in full (the code-signing rule applies here as everywhere), then the
+    // trust policy is asked about the signer in the role of a host package.
+    verified = await verifyAsHostPackage(tmp, deps, now);
     digests = await hashFile(tmp, ['md5', 'sha256']);
     accepted = checkHostPackage(verified, digests.sha256!, hostUuid, lastAcceptedHostPackage(deps.db, hostUuid));
   } catch (err) {
