@@ -11,7 +11,7 @@ import type { TrustStore } from '../crypto/index.js';
 import type { HttpClient } from '../repo/index.js';
 import type { Candidate } from './resolver/types.js';
 import type { AgentRuntime } from './runtime.js';
-import { isSafeFilename, memberUrl } from './update/index.js';
+import { isSafeFilename, memberUrl, servingUrls } from './update/index.js';
 import { assertFreeSpace, freeBytes } from './install/rights.js';
 import { hashFile, verifyPackage, field, PackageZip, type VerifiedPackage } from '../package/index.js';
 
@@ -158,8 +158,12 @@ export async function fetchVerifiedPackage(o: FetchPackageOptions): Promise<Cach
 /** The base URL of the repository a candidate came from: the config, or a stored bundle directory. */
 export function repoBaseUrl(rt: AgentRuntime, repo: string): { url: string; client?: HttpClient } {
   const cfg = rt.config.repos.find((r) => r.name === repo) ?? (rt.config.hostRepo?.name === repo ? rt.config.hostRepo : undefined);
-  if (cfg) return cfg.url.startsWith('file:') ? { url: cfg.url } : { url: cfg.url, client: rt.http(cfg) };
   const stored = rt.db.repos.get(repo);
+  if (cfg) {
+    // repo_rules: packages come from the URL whose index was accepted (a site mirror), if it is still a candidate
+    const url = stored && servingUrls(cfg).includes(stored.url) ? stored.url : cfg.url;
+    return url.startsWith('file:') ? { url } : { url, client: rt.http(cfg) };
+  }
   if (stored?.url.startsWith('file:')) return { url: stored.url };
   throw new WaptError('CONFIG_INVALID', `repository ${repo} is no longer configured; run \`wapt-get update\``, { detail: { repo } });
 }

@@ -2,6 +2,7 @@
 // WaptConfig: every default lives here, so the rest of the program never guesses.
 // Precedence, highest first: overrides (command line) > environment > ini > defaults.
 import { readFileSync, promises as fs } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { WaptError } from '../errors.js';
 import { TrackedSection, unknownKeys, unknownKeyWarning } from './config-keys.js';
@@ -43,6 +44,18 @@ export interface RepoConfig {
    * packager duplicates from is verified against its own signers, never ours. Absent = not set.
    */
   trustedCertsDir?: string;
+  /**
+   * ours (issue 12 §5) `repo_rules`: site mirrors tried before `url`, each for hosts with an
+   * address in its network, in ini order (agent/update/repo-rules.ts). Absent = none.
+   */
+  rules?: RepoRule[];
+}
+
+/** One `repo_rules` item: `10.1.0.0/16 https://mirror-lyon/wapt`. */
+export interface RepoRule {
+  /** CIDR as written, e.g. 10.1.0.0/16 or fd00::/8. */
+  network: string;
+  url: string;
 }
 
 export interface WaptConfig {
@@ -299,7 +312,28 @@ function repoConfig(name: string, url: string, r: Reader): RepoConfig {
     allowUnsignedIndex: r.bool('allow_unsigned_index', false),
     ...ownTrust(name, r),
     ...indexTrust(r),
+    ...repoRules(r),
   };
+}
+
+/** `repo_rules = NET URL, NET URL…` of this very section (a mirror serves one repository). */
+function repoRules(r: Reader): { rules?: RepoRule[] } {
+  const raw = r.own('repo_rules');
+  if (!raw) return {};
+  const rules = raw.value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((item): RepoRule => {
+      const [network, url, extra] = item.split(/\s+/);
+      const m = /^([^/]+)\/(\d{1,3})$/.exec(network ?? '');
+      const family = m ? isIP(m[1]!) : 0;
+      if (!m || family === 0 || Number(m[2]) > (family === 4 ? 32 : 128) || !url || extra !== undefined) {
+        throw invalid(raw, 'repo_rules', 'comma-separated "NETWORK/PREFIX URL" items, e.g. 10.1.0.0/16 https://mirror-lyon/wapt');
+      }
+      return { network: `${m[1]!.toLowerCase()}/${m[2]}`, url: parseUrl({ ...raw, value: url }, 'repo_rules') };
+    });
+  return { rules };
 }
 
 /** X2 pins and identity: the section's own keys only ([global] speaks for the main repository alone). */

@@ -18,6 +18,9 @@ export interface RepoIndexHealth {
   packages: number;
   /** Age of the stored index in seconds; null when never fetched. */
   age_s: number | null;
+  /** Who served it (a repo_rules mirror or repo_url) and how old its signed statement is (s); null: unsigned or unknown. */
+  served_by?: string | null;
+  statement_age_s?: number | null;
   message: string;
 }
 
@@ -54,7 +57,16 @@ export function repoIndexHealth(repo: RepoConfig, row: RepoRow | undefined, conf
 }
 
 export function indexHealth(db: WaptDb, config: WaptConfig, now = new Date()): RepoIndexHealth[] {
-  return config.repos.map((r) => repoIndexHealth(r, db.repos.get(r.name), config, now));
+  return config.repos.map((r) => withStatementAge(repoIndexHealth(r, db.repos.get(r.name), config, now), db, now));
+}
+
+/** issue 12 §5: a lagging mirror is accepted until its statement expires; doctor says how old it is. */
+function withStatementAge(h: RepoIndexHealth, db: WaptDb, now: Date): RepoIndexHealth {
+  const created = db.params.get(`index.created.${h.repo}`);
+  const served_by = db.repos.get(h.repo)?.url ?? null;
+  const statement_age_s = created ? Math.round((now.getTime() - Date.parse(created)) / 1000) : null;
+  const extra = h.state === 'ok' && served_by !== null ? ` (served by ${served_by}${statement_age_s === null ? '' : `, statement signed ${statement_age_s} s ago`})` : '';
+  return { ...h, served_by, statement_age_s, message: h.message + extra };
 }
 
 /** Throws the first problem as a stable code; returns the health of every repository otherwise. */

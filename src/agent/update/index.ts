@@ -1,17 +1,20 @@
 // `update` (W-G3): every configured repository in priority order, then the host
 // package (W-F4). One repository failing never touches the others' state.
-import { WaptError } from '../../errors.js';
+import { WaptError, asWaptError } from '../../errors.js';
 import type { AgentRuntime } from '../runtime.js';
 import { pendingSteps, upgradePlan } from '../install/plan.js';
 import { HOST_REPO, updateHostPackage } from './host.js';
 import { failedResult, updateRepo, type RepoUpdateResult } from './repo.js';
 import { sourceForUrl } from './source.js';
+import { candidateUrls, hostAddresses } from './repo-rules.js';
 import { noRepositoryError } from '../index-health.js';
 
 export { HOST_REPO, isHostPackageName, checkHostPackage, lastAcceptedHostPackage, type AcceptedHostPackage } from './host.js';
 export { readAndVerify, storeIndex, updateRepo, failedResult, type RepoUpdateResult, type UpdateDeps, type UpdateTarget } from './repo.js';
 export { verifyIndex, isSafeFilename, entryFromControl, type RejectedEntry, type VerifiedIndex } from './verify-index.js';
 export { fetchIndex, sourceForUrl, memberUrl, type IndexSource, type FetchedIndex } from './source.js';
+export { candidateUrls, servingUrls, hostAddresses } from './repo-rules.js';
+export { indexCreatedKey } from './repo.js';
 
 export interface UpdateSummary {
   repos: RepoUpdateResult[];
@@ -27,6 +30,8 @@ export interface UpdateOptions {
   /** Only these repository names (default: all, plus the host package). */
   only?: string[];
   now?: Date;
+  /** The host's addresses for repo_rules (default: os.networkInterfaces()). */
+  hostAddresses?: string[];
 }
 
 /** Totals over the DB as it is now (also after a bundle import). */
@@ -56,13 +61,25 @@ export async function runUpdate(rt: AgentRuntime, opts: UpdateOptions = {}): Pro
     throw noRepositoryError(cfg);
   }
   const results: RepoUpdateResult[] = [];
+  const addresses = opts.hostAddresses ?? hostAddresses();
   for (const repo of repos) {
     const previous = rt.db.repos.get(repo.name);
-    try {
-      const source = sourceForUrl(repo.url, () => rt.http(repo));
-      results.push(await updateRepo(rt, { name: repo.name, url: repo.url, source, allowUnsigned: repo.allowUnsignedIndex }, now));
-    } catch (err) {
-      results.push(failedResult(repo, err, previous));
+    // repo_rules: site mirrors first, repo_url last; each judged as the origin (same local name)
+    const tried: NonNullable<RepoUpdateResult['tried']> = [];
+    for (const url of candidateUrls(repo, addresses)) {
+      try {
+        const source = sourceForUrl(url, () => rt.http(repo));
+        const res = await updateRepo(rt, { name: repo.name, url, source, allowUnsigned: repo.allowUnsignedIndex }, now);
+        results.push(tried.length > 0 ? { ...res, tried } : res);
+        break;
+      } catch (err) {
+        const e = asWaptError(err);
+        if (url === repo.url) results.push({ ...failedResult({ name: repo.name, url }, err, previous), ...(tried.length > 0 ? { tried } : {}) });
+        else {
+          rt.log.warn(`${repo.name}: ${url} failed ([${e.code}] ${e.message}), trying the next candidate`);
+          tried.push({ url, code: e.code, message: e.message });
+        }
+      }
     }
   }
   const host = cfg.hostRepo;

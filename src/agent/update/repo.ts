@@ -34,8 +34,15 @@ export interface RepoUpdateResult {
   signed: boolean;
   index_version: number | null;
   index_expires: string | null;
+  /** When the accepted statement was signed (issue 12 §5: a lagging mirror's index is accepted until it expires; say how old). */
+  index_created?: string | null;
+  /** repo_rules candidates that failed before `url` served the index, in the order tried. */
+  tried?: { url: string; code: string; message: string }[];
   error?: { code: string; message: string; detail: Record<string, unknown> };
 }
+
+/** params key of the accepted statement's signing time, per local repository (doctor and a 304 report it). */
+export const indexCreatedKey = (local: string) => `index.created.${local}`;
 
 export interface UpdateTarget {
   name: string;
@@ -89,6 +96,8 @@ export async function storeIndex(
   const st = verified.statement;
   const row = deps.db.transaction(() => {
     if (st) recordIndexTrust(deps.db, target.name, st);
+    if (st) deps.db.params.set(indexCreatedKey(target.name), st.created.toISOString());
+    else deps.db.params.delete(indexCreatedKey(target.name));
     const count = deps.db.available.replaceRepo(target.name, verified.accepted);
     return deps.db.repos.put({
       name: target.name,
@@ -122,6 +131,7 @@ export async function storeIndex(
     signed: st !== null,
     index_version: row.index_version,
     index_expires: row.index_expires,
+    index_created: st ? st.created.toISOString() : null,
   };
 }
 
@@ -142,6 +152,7 @@ function notModified(deps: UpdateDeps, target: UpdateTarget, prev: RepoRow, now:
     signed: prev.index_signed,
     index_version: prev.index_version,
     index_expires: prev.index_expires,
+    index_created: deps.db.params.get(indexCreatedKey(target.name)) ?? null,
   };
 }
 

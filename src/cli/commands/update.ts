@@ -10,8 +10,10 @@ function repoLine(out: Output, r: RepoUpdateResult): string[] {
   const head = `${r.repo.padEnd(12)} ${r.url}`;
   if (r.status === 'failed') return [`${head}\n  ${out.c.red('FAILED')} [${r.error!.code}] ${r.error!.message} (previous index kept: ${r.packages} packages)`];
   const state = r.status === 'not-modified' ? 'not modified' : 'updated';
-  const sig = r.signed ? `signed index v${r.index_version}, expires ${r.index_expires}` : 'unsigned index';
+  const age = r.index_created ? `, signed ${Math.round((Date.now() - Date.parse(r.index_created)) / 1000)} s ago` : '';
+  const sig = r.signed ? `signed index v${r.index_version}${age}, expires ${r.index_expires}` : 'unsigned index';
   const lines = [`${head}\n  ${state}: ${r.packages} packages, ${r.rejected} rejected (${sig})`];
+  for (const t of r.tried ?? []) lines.push(`  ${out.c.yellow('skipped')} ${t.url}: [${t.code}] ${t.message}`);
   for (const e of r.rejected_entries) lines.push(`  ${out.c.yellow('rejected')} ${e.package} ${e.version} (${e.filename}): [${e.code}] ${e.message}`);
   return lines;
 }
