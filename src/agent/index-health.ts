@@ -65,7 +65,8 @@ function withStatementAge(h: RepoIndexHealth, db: WaptDb, now: Date): RepoIndexH
   const created = db.params.get(`index.created.${h.repo}`);
   const served_by = db.repos.get(h.repo)?.url ?? null;
   const statement_age_s = created ? Math.round((now.getTime() - Date.parse(created)) / 1000) : null;
-  const extra = h.state === 'ok' && served_by !== null ? ` (served by ${served_by}${statement_age_s === null ? '' : `, statement signed ${statement_age_s} s ago`})` : '';
+  const extra =
+    h.state === 'ok' && served_by !== null ? ` (served by ${served_by}${statement_age_s === null ? '' : `, statement signed ${statement_age_s} s ago`})` : '';
   return { ...h, served_by, statement_age_s, message: h.message + extra };
 }
 
