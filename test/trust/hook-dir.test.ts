@@ -106,6 +106,15 @@ test('stored hooks run from a private directory under dbdir (0700, ours), not a 
   expect(fileURLToPath(hookReport('uninstall').url).startsWith(hooksRoot + '/')).toBe(true);
 });
 
+test('a private hook dir left by a killed run (dead pid) is swept by the next stored hook', async () => {
+  const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid!; // has exited: its pid is free
+  const left = join(dirname(env.dbPath), 'hooks', `${dead}-left`);
+  mkdirSync(left, { recursive: true, mode: 0o700 });
+  expect((await env.run(['install', 'tis-bare-import'])).code).toBe(0);
+  expect((await env.run(['audit', 'tis-bare-import'])).code).toBe(0);
+  expect(existsSync(left)).toBe(false);
+});
+
 test('genuine: a hook imports node: built-ins and its own package files (relative import) as before', async () => {
   const setup = `import { writeFileSync } from 'node:fs';\nimport { answer } from './lib/answer.mjs';\nexport async function install(h) { writeFileSync(h.targetPath('own-import.txt'), String(answer)); }\n`;
   await env.publish({ name: 'tis-own-import', version: '1.0-1', setup, files: { 'lib/answer.mjs': 'export const answer = 42;\n' } });

@@ -143,12 +143,15 @@ describe('install ./x.wapt: a local user swaps the file after root verified it',
     }
   });
 
-  test('genuine: the person’s file is left where it was, and no private copy is left behind', async () => {
+  test('genuine: the person’s file is left where it was, and no private copy is left behind (nor one a killed run left)', async () => {
     const [built] = await env.publish({ name: 'tis-race-genuine', version: '1.0-1', setup: goodSetup('genuine') });
+    const stage = join(env.cacheDir, '.local');
+    const dead = spawnSync(process.execPath, ['-e', 'process.pid']).pid!; // has exited: its pid is free
+    mkdirSync(join(stage, `${dead}-left`), { recursive: true, mode: 0o700 });
+    writeFileSync(join(stage, `${dead}-left`, 'copy.wapt'), 'left by a killed run');
     const r = await env.run(['install', built!]);
     expect(r.code).toBe(0);
     expect(existsSync(built!)).toBe(true);
-    const stage = join(env.cacheDir, '.local');
     expect(spawnSync('find', [stage, '-type', 'f'], { encoding: 'utf8' }).stdout).toBe('');
   });
 });

@@ -3,11 +3,21 @@
 // ours; the file 0600, created exclusively), never into a bare temp dir, so nothing
 // another user can write sits beside it or above it in the lookup for a bare `import`
 // (the hook child also refuses to resolve one outside that directory, child.ts).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../../private-state.js';
+import { isPidAlive } from '../lock.js';
 
 export const STORED_HOOKS_DIR = 'hooks';
+
+/** Removes the `<pid>-XXXXXX` directories of runs that are gone (a kill -9 skips every `finally`). */
+export async function sweepDeadRunDirs(root: string): Promise<void> {
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isPidAlive(pid)) continue;
+    await rm(path.join(root, name), { recursive: true, force: true }).catch(() => undefined);
+  }
+}
 
 export interface StoredHook {
   /** The private directory holding setup.mjs. */
@@ -21,6 +31,7 @@ export async function createStoredHook(dbPath: string, code: string, onWarning?:
   const root = path.join(dbdir, STORED_HOOKS_DIR);
   await ensurePrivateDir(dbdir, { onWarning });
   await ensurePrivateDir(root, { onWarning });
+  await sweepDeadRunDirs(root);
   const dir = await mkdtemp(path.join(root, `${process.pid}-`));
   const cleanup = () => rm(dir, { recursive: true, force: true }).catch(() => undefined);
   try {

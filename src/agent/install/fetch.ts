@@ -14,6 +14,7 @@ import type { TrustStore } from '../../crypto/index.js';
 import { PackageZip, verifyPackage, type VerifiedPackage } from '../../package/index.js';
 import { ensurePrivateDir } from '../../private-state.js';
 import { downloadCandidate } from '../cache.js';
+import { sweepDeadRunDirs } from '../hooks/stored-hook.js';
 import type { Candidate } from '../resolver/index.js';
 import type { AgentRuntime } from '../runtime.js';
 
@@ -89,6 +90,7 @@ export async function stageLocal(file: string, rt: AgentRuntime): Promise<Staged
   const onWarning = (m: string) => rt.log.warn(m);
   await ensurePrivateDir(rt.config.cacheDir, { onWarning });
   await ensurePrivateDir(root, { onWarning });
+  await sweepDeadRunDirs(root); // copies a killed run left behind
   const dir = await mkdtemp(join(root, `${process.pid}-`)); // 0700
   const cleanup = () => rm(dir, { recursive: true, force: true });
   try {
