@@ -22,6 +22,10 @@ export const SETUP_MEMBERS = ['setup.py', 'setup.mjs'] as const;
 
 export type SetupKind = 'mjs' | 'py' | 'none';
 
+/**
+ * W-D5/X1 by member identity (foldMemberName), not exact spelling: `SETUP.MJS` is
+ * `setup.mjs` on Windows and macOS, so it is code too (and the hook finder runs it).
+ */
 export function setupKindOf(memberNames: Iterable<string>): SetupKind {
   const names = new Set([...memberNames].map(foldMemberName));
   if (names.has('setup.mjs')) return 'mjs';
@@ -29,10 +33,6 @@ export function setupKindOf(memberNames: Iterable<string>): SetupKind {
   return 'none';
 }
 
-/**
- * W-D5/X1 by member identity (foldMemberName), not exact spelling: `SETUP.MJS` is
- * `setup.mjs` on Windows and macOS, so it is code too (and the hook finder runs it).
- */
 /** W-D1: parse the manifest into path → sha256; malformed or repeated paths reject the package. */
 export function parseManifest(bytes: Buffer, source: string): Map<string, string> {
   let data: unknown;
