@@ -45,10 +45,6 @@ function fail(err: unknown): void {
   reply({ ok: false, error: errorInfo(err), persistent });
 }
 
-async function runJob(job: HookJob): Promise<void> {
-  persistent = { ...job.ctx.persistent };
-  const ctx = { ...job.ctx, persistent };
-  let mod: Record<string, unknown>;
 /**
  * Issue 8 §6: from here on, imports resolve only to node: built-ins and files of the hook's
  * own directory (or of this one): never to a node_modules another user planted above it.
@@ -60,12 +56,16 @@ function confineImports(setupPath: string): void {
   guardRequire(data);
 }
 
+async function runJob(job: HookJob): Promise<void> {
+  persistent = { ...job.ctx.persistent };
+  const ctx = { ...job.ctx, persistent };
+  let mod: Record<string, unknown>;
   try {
+    confineImports(job.setupPath);
     mod = (await import(pathToFileURL(job.setupPath).href)) as Record<string, unknown>;
   } catch (e) {
     const { message, stack } = errorInfo(e);
     return reply({ ok: false, error: { message: `cannot load ${job.setupPath}: ${message}`, stack }, persistent });
-    confineImports(job.setupPath);
   }
   const fn = mod[job.hook];
   if (fn === undefined) return reply({ ok: true, missing: true, result: null, persistent });
