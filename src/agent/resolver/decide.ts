@@ -127,7 +127,10 @@ export function decide(ctx: Context, st: PassState, name: string, constraints: C
   const reqs = constraints.map((c) => c.req);
   const forced = ctx.force && origin.kind === 'request';
   // install keeps a satisfying installed version; upgrade (and --force) take the newest (WAPT forceupgrade).
-  const latest = ctx.mode === 'upgrade' || forced;
+  // `install NAME` (a bare name) with an older version installed upgrades it, as apt-get does;
+  // a satisfied requirement (`install "NAME(>=1)"`) or a dependency is left as it is
+  const bareRequest = ctx.mode === 'install' && origin.kind === 'request' && reqs.every((r) => r.op === null);
+  const latest = ctx.mode === 'upgrade' || forced || bareRequest;
   const retry = needsRetry(inst);
   const instOk = inst !== undefined && reqs.every((r) => versionSatisfies(inst.version, r));
   const make = (action: Decision['action'], candidate: Candidate | undefined, reason: string): Decision => ({

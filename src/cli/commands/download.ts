@@ -7,7 +7,11 @@ export const command: CommandSpec = {
   name: 'download',
   summary: 'download packages into the cache and verify them',
   args: ['<packages...>'],
-  options: [{ flags: '--with-deps', description: 'also download every dependency' }, LIMIT_RATE],
+  options: [
+    { flags: '--with-deps', description: 'also download every dependency' },
+    { flags: '-n, --dry-run', description: 'say what would be downloaded (and what is cached already); fetch nothing' },
+    LIMIT_RATE,
+  ],
   help: 'PACKAGES are requirements (name, name(>=1.2), name=1.2-3). A file that fails verification is deleted. max_parallel_downloads (default 4) are fetched at once; the rate cap is shared.',
   async run(ctx, [specs], opts) {
     const { AgentRuntime } = await import('../../agent/index.js');
@@ -15,7 +19,7 @@ export const command: CommandSpec = {
     const { hostEnvironment } = await import('../../agent/index.js');
     const { resolve, chooseBest } = await import('../../agent/index.js');
     const { downloadCandidate } = await import('../../agent/index.js');
-    const { parseRequirement } = await import('../../package/index.js');
+    const { field, parseRequirement } = await import('../../package/index.js');
     const names = specs as string[];
     const rt = await AgentRuntime.open(await agentConfig(ctx, opts), { lock: true, env: ctx.env, log: ctx.out });
     const downloads: Record<string, unknown>[] = [];
@@ -32,6 +36,27 @@ export const command: CommandSpec = {
           // resolve() raises the detailed PACKAGE_NOT_FOUND / UNSATISFIABLE when nothing fits.
           return chooseBest(req.name, [req], cands, env) ?? resolve({ kind: 'install', names: [spec], force: true }, cands, [], env).install[0]!.candidate!;
         });
+      }
+      if (opts.dryRun) {
+        const { cachePath } = await import('../../agent/index.js');
+        const { existsSync } = await import('node:fs');
+        const plan = chosen.map((c) => {
+          const path = cachePath(rt, c.filename);
+          return {
+            package: field(c.control, 'package'),
+            version: field(c.control, 'version'),
+            repo: c.repo,
+            filename: c.filename,
+            path,
+            status: existsSync(path) ? 'cached' : 'would-download',
+            size: c.size ?? null,
+          };
+        });
+        ctx.out.result({ downloads: plan, dry_run: true }, () => [
+          ...plan.map((d) => `${d.status === 'cached' ? 'cached        ' : 'would download'} ${d.path} (${d.package} ${d.version} from ${d.repo})`),
+          '(dry run: nothing was downloaded)',
+        ]);
+        return;
       }
       // Issue 12 §4: max_parallel_downloads at a time; reported in the order asked. A failed
       // transfer does not stop the others (its .part stays for the next run); the first error is raised after.

@@ -33,8 +33,8 @@ function shown(v: unknown): string {
 export async function sendReport(
   ctx: CommandContext,
   type: 'inventory' | 'status',
-  extra: { token?: string; description?: string } = {},
-): Promise<ReportOutcome> {
+  extra: { token?: string; description?: string; dryRun?: boolean } = {},
+): Promise<ReportOutcome & { dry_run: boolean }> {
   const cfg = await configOf(ctx);
   if (!cfg.waptServer)
     throw new WaptError('CONFIG_INVALID', `set wapt_server=https://SERVER:PORT in [global] of ${cfg.configPath}`, { detail: { key: 'wapt_server' } });
@@ -52,6 +52,23 @@ export async function sendReport(
   ]);
   const rt = await AgentRuntime.open(cfg, { lock: false, env: ctx.env, log: ctx.out });
   try {
+    if (extra.dryRun) {
+      // what would be sent, without making the host key, taking a sequence number or sending
+      const server = cfg.waptServer.replace(/\/+$/, '');
+      const packages = inv.packageReports(rt.db.installed.list());
+      return {
+        server,
+        host_uuid: hostUuid,
+        fingerprint: '',
+        sequence: 0,
+        answer: {},
+        packages: packages.length,
+        counts: inv.statusCounts(packages),
+        key_created: false,
+        key_path: '',
+        dry_run: true,
+      };
+    }
     const identity = await identityMod.loadOrCreateHostIdentity(cfg.dbdir, { hostUuid, onWarning: (m) => ctx.out.warn(m) });
     if (identity.created) ctx.out.info(`created the host key ${identity.keyPath} (unencrypted, mode 0600) and its self-signed certificate`);
     const rows = rt.db.installed.list();
@@ -100,6 +117,7 @@ export async function sendReport(
       counts: inv.statusCounts(packages),
       key_created: identity.created,
       key_path: identity.keyPath,
+      dry_run: false,
     };
   } finally {
     await rt.close();
@@ -122,7 +140,10 @@ export const command: CommandSpec = {
   name: 'register',
   summary: 'register this host with wapt_server (its certificate and a signed inventory)',
   args: ['[description]'],
-  options: [{ flags: '--token-file <file>', description: `file holding the server's registration token (or set ${REGISTRATION_TOKEN_ENV})` }],
+  options: [
+    { flags: '--token-file <file>', description: `file holding the server's registration token (or set ${REGISTRATION_TOKEN_ENV})` },
+    { flags: '-n, --dry-run', description: 'say what would be sent where; make no key, send nothing' },
+  ],
   help: [
     'Needs wapt_server and host_uuid in wapt-get.ini; verify_cert applies to the server as to repositories',
     '(pin a `wapt-get serve` certificate with verify_cert=<its path>). Registering again with the same',
@@ -130,7 +151,11 @@ export const command: CommandSpec = {
   ].join('\n'),
   async run(ctx, [description], opts) {
     const token = await tokenFrom(ctx, opts.tokenFile);
-    const r = await sendReport(ctx, 'inventory', { token, description: description as string | undefined });
+    const r = await sendReport(ctx, 'inventory', { token, description: description as string | undefined, dryRun: Boolean(opts.dryRun) });
+    if (r.dry_run) {
+      ctx.out.result(r, () => `would register ${r.host_uuid} with ${r.server} (${r.packages} packages; dry run: nothing was sent)`);
+      return;
+    }
     const isNew = r.answer.registered === true;
     ctx.out.result({ ...r, registered: isNew }, () => [
       `${isNew ? 'registered' : 'updated the registration of'} ${r.host_uuid} with ${r.server} (${r.packages} packages, report ${r.sequence})`,

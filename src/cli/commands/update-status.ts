@@ -32,9 +32,15 @@ export async function reportAfter(ctx: CommandContext, op: ReportOp, results: re
 export const command: CommandSpec = {
   name: 'update-status',
   summary: 'send a signed status report of installed packages to wapt_server',
+  options: [{ flags: '-n, --dry-run', description: 'say what would be sent where; send nothing (the outbox is left as it is)' }],
   help: 'Run `wapt-get register` once first. Needs wapt_server and host_uuid in wapt-get.ini. Reports queued in <dbdir>/outbox/ go first.',
-  async run(ctx) {
+  async run(ctx, _args, opts) {
     const cfg = await configOf(ctx);
+    if (opts.dryRun) {
+      const r = await sendReport(ctx, 'status', { dryRun: true });
+      ctx.out.result(r, () => `would send the status of ${r.packages} packages to ${r.server} (dry run: nothing was sent)`);
+      return;
+    }
     if (cfg.waptServer && cfg.hostUuid) {
       const { Outbox, sendOutbox } = await import('../../agent/index.js');
       const outbox = await Outbox.open(cfg.dbdir, cfg.outboxMax);

@@ -4,7 +4,7 @@ import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { agentConfig, LIMIT_RATE, LOCK_TIMEOUT, TRANSFER_LIMITS } from '../progress.js';
 import type { Output } from '../output.js';
-import type { UpdateSummary, RepoUpdateResult } from '../../agent/index.js';
+import type { UpdateSummary, RepoUpdateResult, WaptConfig } from '../../agent/index.js';
 
 function repoLine(out: Output, r: RepoUpdateResult): string[] {
   const head = `${r.repo.padEnd(12)} ${r.url}`;
@@ -16,6 +16,19 @@ function repoLine(out: Output, r: RepoUpdateResult): string[] {
   for (const t of r.tried ?? []) lines.push(`  ${out.c.yellow('skipped')} ${t.url}: [${t.code}] ${t.message}`);
   for (const e of r.rejected_entries) lines.push(`  ${out.c.yellow('rejected')} ${e.package} ${e.version} (${e.filename}): [${e.code}] ${e.message}`);
   return lines;
+}
+
+/** `update --dry-run`: the repositories that would be fetched, with what the DB holds for each. */
+async function dryRunUpdate(out: Output, cfg: WaptConfig, only: string[] | undefined): Promise<void> {
+  const { indexHealth, openDb } = await import('../../agent/index.js');
+  const { existsSync } = await import('node:fs');
+  const repos = cfg.repos.filter((r) => !only || only.includes(r.name));
+  const health = existsSync(cfg.dbPath) ? indexHealth(await openDb(cfg.dbPath, {}), { ...cfg, repos }) : [];
+  const plan = repos.map((r) => ({ repo: r.name, url: `${r.url}/Packages`, stored: health.find((h) => h.repo === r.name)?.message ?? 'never fetched' }));
+  out.result({ dry_run: true, repositories: plan }, () => [
+    ...plan.map((p) => `would fetch ${p.url} (now: ${p.stored})`),
+    '(dry run: nothing was fetched or written)',
+  ]);
 }
 
 export function renderSummary(out: Output, s: UpdateSummary): string[] {
@@ -32,6 +45,7 @@ export const command: CommandSpec = {
     { flags: '--repo <names...>', description: 'only these repositories (ini section names; wapt-host for the host package)' },
     { flags: '--from-bundle <tar>', description: 'import an offline bundle made by `wapt-get bundle` instead of using the network' },
     { flags: '--as <name>', description: 'repository name for the imported bundle (default: bundle)' },
+    { flags: '-n, --dry-run', description: 'say which repositories would be fetched and what is stored now; no network, nothing written' },
     LOCK_TIMEOUT,
     LIMIT_RATE,
     ...TRANSFER_LIMITS,
@@ -44,6 +58,7 @@ export const command: CommandSpec = {
   ].join('\n'),
   async run(ctx, _args, opts) {
     const cfg = await agentConfig(ctx, opts);
+    if (opts.dryRun) return dryRunUpdate(ctx.out, cfg, opts.repo as string[] | undefined);
     const { AgentRuntime } = await import('../../agent/index.js');
     const { runUpdate, summarize } = await import('../../agent/index.js');
     const rt = await AgentRuntime.open(cfg, { lock: true, recreateCorruptDb: true, env: ctx.env, log: ctx.out });
