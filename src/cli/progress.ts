@@ -11,6 +11,11 @@ import { ERROR_TABLE } from '../errors.js';
 function hintOf(code: string): string | undefined {
   return code in ERROR_TABLE ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].remedy : undefined;
 }
+import { ERROR_TABLE } from '../errors.js';
+
+function hintOf(code: string): string | undefined {
+  return code in ERROR_TABLE ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].remedy : undefined;
+}
 
 export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
 export const LOCK_TIMEOUT: OptionSpec = {
@@ -46,12 +51,19 @@ function fmtBytes(n: number): string {
   return `${(n / 1024 ** 2).toFixed(1)} MiB`;
 }
 
+function fmtSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
 const ACTION_WORD: Record<string, string> = { install: 'installing', upgrade: 'upgrading', reinstall: 'reinstalling', remove: 'removing' };
 
 /** The VerbIo of one command run: everything goes to stderr, stdout keeps the result. */
 export function verbIo(ctx: CommandContext, word?: string): VerbIo {
   const out = ctx.out;
   let lastDraw = 0;
+  const startedAt = new Map<string, number>();
   const announced = new Set<string>();
   return {
     env: ctx.env,
@@ -63,6 +75,7 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
     },
     result(r: StepResult) {
       logFileOf(ctx)?.write(`  ${r.package} ${r.status}${r.status === 'ERROR' ? ` [${r.error_code}] ${r.message ?? ''}` : ''}\n`);
+      logFileOf(ctx)?.write(`  ${r.package} ${r.status}${r.status === 'ERROR' ? ` [${r.error_code}] ${r.message ?? ''}` : ''}\n`);
       if (r.status === 'ERROR') {
         const hint = r.error_code ? hintOf(r.error_code) : undefined;
         // --quiet (cron) still shows failures, in the one-line error format
@@ -73,18 +86,27 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
     },
     output(chunk: string) {
       logFileOf(ctx)?.write(chunk);
+      logFileOf(ctx)?.write(chunk);
       // live hook output only on a terminal; it is stored in the DB (install_output) anyway
       out.progress(chunk);
     },
     progress(pkg: string, done: number, total: number | null) {
       if (out.isTTY) {
         const now = Date.now();
+        const began = startedAt.get(pkg) ?? (startedAt.set(pkg, now), now);
         if (now - lastDraw < 100 && done !== total) return;
         lastDraw = now;
         const pct = total ? ` ${Math.floor((done / total) * 100)}%` : '';
         const width = 24;
         const bar = total ? '#'.repeat(Math.round((done / total) * width)).padEnd(width, '.') : '';
-        out.progress(`\r  ${pkg} [${bar}]${pct} ${fmtBytes(done)}${total ? `/${fmtBytes(total)}` : ''}\x1b[K${done === total ? '\n' : ''}`);
+        const secs = Math.max((now - began) / 1000, 0.001);
+        const rate = done / secs;
+        // rate and time left while it runs; once complete, what happens next (the silent seconds after 100 %)
+        const running = rate > 0 ? ` ${fmtBytes(Math.round(rate))}/s${total ? ` ETA ${fmtSeconds((total - done) / rate)}` : ''}` : '';
+        const after = `\n  ${fmtBytes(done)} in ${fmtSeconds(secs)} (${fmtBytes(Math.round(rate))}/s); verifying and unpacking ${pkg}…\n`;
+        out.progress(
+          `\r  ${pkg} [${bar}]${pct} ${fmtBytes(done)}${total ? `/${fmtBytes(total)}` : ''}${done === total ? `\x1b[K${after}` : `${running}\x1b[K`}`,
+        );
       } else if (!announced.has(pkg)) {
         announced.add(pkg);
         out.info(`  downloading ${pkg}${total ? ` (${fmtBytes(total)})` : ''}`);

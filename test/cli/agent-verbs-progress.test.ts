@@ -21,7 +21,10 @@ test('a step line per package: [i/n] installing NAME VERSION …, plain when not
   const io = verbIo(ctx);
   io.step!(1, 3, step);
   io.result!({ package: 'tis-app', version: '1.2-1', action: 'install', status: 'ERROR', error_code: 'ERR_TIMEOUT', message: 'killed' });
-  expect(err()).toBe('[1/3] installing tis-app 1.2-1 …\n  ERROR [ERR_TIMEOUT] killed\n');
+  // the failed step carries its code's hint (issue 11 §3: every hint names a real next step)
+  expect(err()).toBe(
+    '[1/3] installing tis-app 1.2-1 …\n  ERROR [ERR_TIMEOUT] killed\n  hint: the setup hook ran past its timeout and was killed; raise install_timeout or fix the hook\n',
+  );
 });
 
 test('not a TTY: no progress bar, no hook echo, one plain download line; no escape codes', () => {
