@@ -53,7 +53,7 @@ export class AgentRuntime {
       });
     }
     try {
-      const db = await openDb(config.dbPath, { recreateCorrupt: opts.recreateCorruptDb, onWarning: (m) => opts.log.warn(m) });
+      const db = await openDb(config.dbPath, { recreateCorrupt: opts.recreateCorruptDb, writable: opts.lock, onWarning: (m) => opts.log.warn(m) });
       const trust = await TrustStore.load(config.trustedCertsDir, { onWarning: (m) => opts.log.warn(m) });
       return new AgentRuntime(config, db, trust, opts.log, opts.env, lock);
     } catch (err) {

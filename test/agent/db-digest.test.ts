@@ -86,6 +86,7 @@ describe('the digest of the last write', () => {
     await fs.writeFile(digestPath(), content);
     const db = await openDb(dbPath);
     expect(db.installed.list()).toHaveLength(20);
+    db.params.set('touched', '1'); // persist writes only a file that changed
     await db.persist();
     db.close();
     expect((await fs.readFile(digestPath(), 'latin1')).trim()).toBe(await sha256(dbPath));

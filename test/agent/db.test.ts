@@ -119,8 +119,8 @@ describe('openDb / persist round trip (W-G1)', () => {
     db.params.set('a', '1');
     await db.persist();
     await db.persist();
-    // The DB and the digest of its last write (which lets openDb skip the full check).
-    expect((await fs.readdir(dir)).sort()).toEqual(['waptdb.sqlite', 'waptdb.sqlite.sha256']);
+    // Each file (state, index) and the digest of its last write (which lets openDb skip the full check).
+    expect((await fs.readdir(dir)).sort()).toEqual(['waptdb.index.sqlite', 'waptdb.index.sqlite.sha256', 'waptdb.sqlite', 'waptdb.sqlite.sha256']);
     db.close();
   });
 
@@ -179,7 +179,7 @@ describe('openDb / persist round trip (W-G1)', () => {
     await fs.writeFile(dbPath, bytes);
     await expect(openDb(dbPath)).rejects.toMatchObject({ code: 'DB_ERROR', message: expect.stringContaining('newer') });
     expect(await fs.readFile(dbPath)).toEqual(bytes);
-    expect((await fs.readdir(dir)).sort()).toEqual(['waptdb.sqlite', 'waptdb.sqlite.sha256']);
+    expect((await fs.readdir(dir)).sort()).toEqual(['waptdb.index.sqlite', 'waptdb.index.sqlite.sha256', 'waptdb.sqlite', 'waptdb.sqlite.sha256']);
   });
 });
 

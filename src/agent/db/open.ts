@@ -1,18 +1,18 @@
-// Opening and saving the local DB. sql.js keeps the whole DB in memory: openDb loads
-// the file (checking it first), persist() writes it back atomically. A damaged file is
-// moved aside, never overwritten or deleted, so nothing is lost to a bad guess.
-import { promises as fs } from 'node:fs';
+// Opening and saving the local DB: two sql.js files (docs/local-state.md). The state
+// (installed, params incl. rollback marks, session_setup, log) is what install/remove
+// transactions rewrite; the index (available, repos) is written only by `update`. sql.js
+// keeps each whole in memory: openDb loads both (checking them first), persist() writes
+// back only the files that changed, each atomically. A damaged file is moved aside, never
+// overwritten or deleted, so nothing is lost to a bad guess.
 import type { Database } from 'sql.js';
 import { WaptError } from '../../errors.js';
 import { AvailableTable } from './available.js';
-import { digestPathOf, readDigest, removeDigest, sha256Hex, writeDigest } from './digest.js';
-import { atomicWriteFile } from '../../atomic-file.js';
-import { PRIVATE_FILE_MODE, tightenPrivateFile } from '../../private-state.js';
-import { moveAside, sweepStaleTemps } from './files.js';
 import { InstalledTable } from './installed.js';
-import { migrate, SCHEMA_VERSION, userVersion } from './schema.js';
+import { INDEX_MIGRATIONS, INDEX_SCHEMA_VERSION, migrate, SCHEMA_VERSION, userVersion } from './schema.js';
 import { Transactions } from './sql.js';
 import { loadSqlJs } from './sqljs.js';
+import { changesOf, configure, loadDbFile, writeDbFile } from './store.js';
+import { holdsIndex, splitIndexOut } from './split.js';
 import { LogTable, ParamsTable, ReposTable, SessionsTable } from './tables.js';
 import { readSideRecords, SideRecords, sideRecordsDirOf } from './side-records.js';
 import type { InstalledRow } from './types.js';
@@ -26,6 +26,8 @@ export interface OpenDbOptions {
    * which refetches the index, the part that is lost; it reports `recovery` at the end).
    */
   recreateCorrupt?: boolean;
+  /** The caller holds the run lock: a single-file DB split at open is written at once. */
+  writable?: boolean;
 }
 
 /** What opening a corrupt DB recovered (WaptDb.recovery): the caller must still say so. */
@@ -38,26 +40,20 @@ export interface CorruptRecovery {
   lost: string[];
 }
 
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-
-/**
- * New DBs use 8 KiB pages: an index row (~2.6 KB, mostly its control text) fits 3 to a
- * page instead of 1 per 4 KiB page, so the file, its export and its read are ~1/3 smaller.
- * Must be set before the first table exists; existing DBs keep their page size.
- */
-const NEW_DB_PAGE_SIZE = 8192;
-
-/**
- * Per-connection settings. The DB lives in sql.js's in-memory file system and reaches
- * the disk only through persist() (export, temp file, fsync, atomic rename), so the
- * rollback journal never protects the on-disk file: a crash mid-transaction loses the
- * in-memory DB and leaves the last persisted file intact. Keeping the journal in memory
- * (MEMORY, not OFF: ROLLBACK must still work) spares copying every changed page into a
- * second in-memory file, which at 10,000 replaced index rows was ~40 MB of copying.
- */
-function configure(db: Database): void {
-  db.exec('PRAGMA journal_mode = MEMORY');
+/** `waptdb.sqlite` → `waptdb.index.sqlite`: the index file beside the state file. */
+export function indexPathOf(statePath: string): string {
+  return statePath.endsWith('.sqlite') ? `${statePath.slice(0, -'.sqlite'.length)}.index.sqlite` : `${statePath}.index.sqlite`;
 }
+
+/** How many times each file was written by this process (tests and `--json` debug output). */
+export interface DbWrites {
+  state: number;
+  index: number;
+  stateBytes: number;
+  indexBytes: number;
+}
+
+type Which = 'state' | 'index';
 
 export class WaptDb {
   readonly installed: InstalledTable;
@@ -66,178 +62,209 @@ export class WaptDb {
   readonly params: ParamsTable;
   readonly sessions: SessionsTable;
   readonly log: LogTable;
+  readonly indexPath: string;
+  readonly writes: DbWrites = { state: 0, index: 0, stateBytes: 0, indexBytes: 0 };
   private readonly tx: Transactions;
-  private writes: Promise<void> = Promise.resolve();
+  private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** A file that must be written at the next persist whatever changed (fresh, migrated, a failed write). */
+  private readonly forced = new Set<Which>();
+  /** The index was just split out of the old single file: write it before the state (split.ts). */
+  private splitPending = false;
   /** `<dbdir>/installed/*.json`: the second record of each installed package (side-records.ts). */
   private readonly side: SideRecords;
-  /** Set when this DB was rebuilt from side records because the file was corrupt. */
+  /** Set when the state was rebuilt from side records because its file was corrupt. */
   recovery: CorruptRecovery | null = null;
 
   constructor(
     readonly path: string,
-    private readonly db: Database,
+    private readonly state: Database,
+    private readonly index: Database,
   ) {
-    this.tx = new Transactions(db);
-    this.installed = new InstalledTable(db);
-    this.available = new AvailableTable(db, this.tx);
-    this.repos = new ReposTable(db);
-    this.params = new ParamsTable(db);
-    this.sessions = new SessionsTable(db);
-    this.log = new LogTable(db);
+    this.indexPath = indexPathOf(path);
+    this.tx = new Transactions(state, index);
+    this.installed = new InstalledTable(state);
+    this.available = new AvailableTable(index, this.tx);
+    this.repos = new ReposTable(index);
+    this.params = new ParamsTable(state);
+    this.sessions = new SessionsTable(state);
+    this.log = new LogTable(state);
     this.side = new SideRecords(sideRecordsDirOf(path));
   }
 
   get schemaVersion(): number {
-    return userVersion(this.db);
+    return userVersion(this.state);
   }
 
-  /** Runs a synchronous `fn` as one transaction (nested calls become savepoints). */
+  get indexSchemaVersion(): number {
+    return userVersion(this.index);
+  }
+
+  /** @internal openDb: these files must be written at the next persist. */
+  force(which: Which, split = false): void {
+    this.forced.add(which);
+    if (split) this.splitPending = true;
+  }
+
+  /** Runs a synchronous `fn` as one transaction over both files (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
     return this.tx.run(fn);
   }
 
   /**
-   * Writes the DB to `path` atomically (temp, fsync, rename, fsync dir). The snapshot is
-   * taken when persist is called; concurrent calls are written in call order.
+   * Writes the files that changed since the last persist, each atomically (temp, fsync,
+   * rename, fsync dir): the state first (then its side records), then the index; after a
+   * split, the index first. The snapshot is taken when persist is called; concurrent
+   * calls are written in call order.
    */
   persist(): Promise<void> {
     if (this.closed) return Promise.reject(new WaptError('INTERNAL', `persist after close of ${this.path}`));
-    const bytes = this.db.export();
-    const rows = this.installed.list();
-    const write = this.writes.then(async () => {
-      await atomicWriteFile(this.path, bytes, { mode: PRIVATE_FILE_MODE }).catch((err: unknown) => {
-        throw new WaptError('DB_ERROR', `cannot write ${this.path}: ${(err as Error).message}`, {
-          cause: err,
-          detail: { path: this.path, errno: (err as NodeJS.ErrnoException).code },
-        });
-      });
-      // After the rename: the digest describes the file now in place (see digest.ts).
-      await writeDigest(this.path, sha256Hex(bytes));
-      // the second record of what is installed, as durable as the DB row it mirrors
-      await this.side.sync(rows).catch((err: unknown) => {
-        throw new WaptError('DB_ERROR', `cannot write the installed-package records in ${this.side.dir}: ${(err as Error).message}`, {
-          cause: err,
-          detail: { path: this.side.dir, errno: (err as NodeJS.ErrnoException).code },
-        });
-      });
+    const order: Which[] = this.splitPending ? ['index', 'state'] : ['state', 'index'];
+    const snaps: { which: Which; bytes: Uint8Array }[] = [];
+    for (const which of order) {
+      const db = which === 'state' ? this.state : this.index;
+      if (!this.forced.has(which) && changesOf(db) === 0) continue;
+      snaps.push({ which, bytes: db.export() }); // export() reopens the connection: changes count from 0
+      configure(db);
+      this.forced.delete(which);
+    }
+    const rows = snaps.some((s) => s.which === 'state') ? this.installed.list() : null;
+    const write = this.queue.then(async () => {
+      for (const [i, s] of snaps.entries()) {
+        try {
+          await writeDbFile(s.which === 'state' ? this.path : this.indexPath, s.bytes);
+        } catch (err) {
+          for (const rest of snaps.slice(i)) this.forced.add(rest.which); // not on disk: the next persist writes it
+          throw err;
+        }
+        this.writes[s.which]++;
+        this.writes[s.which === 'state' ? 'stateBytes' : 'indexBytes'] += s.bytes.length;
+        // the second record of what is installed, as durable as the DB row it mirrors
+        if (s.which === 'state' && rows) await this.syncSide(rows);
+      }
+      if (snaps.some((s) => s.which === 'state')) this.splitPending = false;
     });
-    this.writes = write.catch(() => undefined);
+    this.queue = write.catch(() => undefined);
     return write;
   }
 
-  /** Frees the in-memory DB. Changes not persisted are dropped; persist() first. */
+  private async syncSide(rows: InstalledRow[]): Promise<void> {
+    await this.side.sync(rows).catch((err: unknown) => {
+      throw new WaptError('DB_ERROR', `cannot write the installed-package records in ${this.side.dir}: ${(err as Error).message}`, {
+        cause: err,
+        detail: { path: this.side.dir, errno: (err as NodeJS.ErrnoException).code },
+      });
+    });
+  }
+
+  /** Frees the in-memory DBs. Changes not persisted are dropped; persist() first. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    this.state.close();
+    this.index.close();
   }
 }
 
-/**
- * Why `bytes` cannot be used as our DB, or undefined if it can (db is then returned open).
- * `trusted`: the bytes are exactly what persist() last wrote (digest.ts), so the full
- * integrity check is skipped; the header is checked either way.
- */
-function check(SQL: { Database: new (data?: Uint8Array) => Database }, bytes: Uint8Array, trusted: boolean): { db?: Database; problem?: string } {
-  if (bytes.length === 0) return { problem: 'the file is empty' };
-  if (bytes.length < 100 || !Buffer.from(bytes.subarray(0, 16)).equals(SQLITE_MAGIC)) {
-    return { problem: 'not an SQLite database (bad header)' };
-  }
-  let db: Database | undefined;
-  try {
-    db = new SQL.Database(bytes);
-    if (trusted) {
-      db.exec('SELECT count(*) FROM sqlite_master'); // reads the schema page: the file opens
-      return { db };
-    }
-    const res = db.exec('PRAGMA integrity_check');
-    const lines = (res[0]?.values ?? []).map((v) => String(v[0]));
-    if (lines.length !== 1 || lines[0] !== 'ok') {
-      db.close();
-      return { problem: `integrity_check failed: ${lines.slice(0, 3).join('; ') || 'no result'}` };
-    }
-    return { db };
-  } catch (err) {
-    db?.close();
-    return { problem: (err as Error).message };
-  }
-}
-
-/**
- * Opens (or starts) the DB at `path` and migrates it to the current schema. A missing
- * file gives an empty DB, written at the first persist(). A corrupt file is moved to
- * `<path>.corrupt-<timestamp>` and DB_CORRUPT is thrown, unless recreateCorrupt.
- */
-export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<WaptDb> {
-  const SQL = await loadSqlJs();
-  for (const tmp of await sweepStaleTemps(path)) {
-    opts.onWarning?.(`removed ${tmp}, left by an interrupted write; ${path} holds the last complete state`);
-  }
-  await sweepStaleTemps(digestPathOf(path)); // a lost digest only costs a full check: no warning
-  // The DB holds --params secrets and hook output: 0600, tightened with a warning if wider.
-  for (const f of [path, digestPathOf(path)]) await tightenPrivateFile(f, { onWarning: opts.onWarning });
-
-  let bytes: Uint8Array | undefined;
-  try {
-    bytes = await fs.readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') {
-      throw new WaptError('DB_ERROR', `cannot read ${path}: ${(err as Error).message}`, { cause: err, detail: { path, errno: code } });
-    }
-  }
-
-  let db: Database;
-  let fresh = false;
-  let corrupt: { reason: string; movedTo: string } | undefined;
-  if (bytes === undefined) {
-    db = new SQL.Database();
-    fresh = true;
-  } else {
-    const recorded = await readDigest(path);
-    const { db: loaded, problem } = check(SQL, bytes, recorded !== undefined && recorded === sha256Hex(bytes));
-    if (loaded) {
-      db = loaded;
-    } else {
-      let movedTo: string;
-      try {
-        movedTo = await moveAside(path);
-        await removeDigest(path);
-      } catch (err) {
-        throw new WaptError('DB_CORRUPT', `local DB ${path} is corrupt (${problem}) and could not be moved aside: ${(err as Error).message}`, {
-          cause: err,
-          detail: { path, reason: problem },
-          hint: 'nothing was changed: make dbdir writable (or free space) so the damaged file can be moved aside, then run again',
-        });
-      }
-      corrupt = { reason: problem ?? 'unknown', movedTo };
-      db = new SQL.Database();
-      fresh = true;
-    }
-  }
-  if (fresh) db.exec(`PRAGMA page_size = ${NEW_DB_PAGE_SIZE}`);
-  configure(db);
-
+function migrateOrThrow(db: Database, path: string, supported: number, run: () => void, close: () => void): void {
   const version = userVersion(db);
-  if (version > SCHEMA_VERSION) {
-    db.close();
-    throw new WaptError('DB_ERROR', `${path} has schema version ${version}, newer than this wapt-get knows (${SCHEMA_VERSION}); upgrade wapt-get`, {
-      detail: { path, version, supported: SCHEMA_VERSION },
+  if (version > supported) {
+    close();
+    throw new WaptError('DB_ERROR', `${path} has schema version ${version}, newer than this wapt-get knows (${supported}); upgrade wapt-get`, {
+      detail: { path, version, supported },
     });
   }
   try {
-    migrate(db);
+    run();
   } catch (err) {
-    db.close();
-    throw new WaptError('DB_ERROR', `cannot migrate ${path} from schema ${version} to ${SCHEMA_VERSION}: ${(err as Error).message}`, {
+    close();
+    throw new WaptError('DB_ERROR', `cannot migrate ${path} from schema ${version} to ${supported}: ${(err as Error).message}`, {
       cause: err,
       detail: { path, version },
     });
   }
-  const wdb = new WaptDb(path, db);
-  if (corrupt) await rebuildFromSideRecords(wdb, corrupt, opts);
+}
+
+/**
+ * Opens (or starts) the state DB at `path` and the index beside it (indexPathOf), and
+ * migrates them (a single-file DB is split: split.ts). A missing file gives an empty DB,
+ * written at the first persist(). A corrupt state file is moved aside and rebuilt from
+ * the side records, a corrupt index file moved aside and started empty; then DB_CORRUPT
+ * is thrown, unless recreateCorrupt (`update`, which fetches the index again).
+ */
+export async function openDb(path: string, opts: OpenDbOptions = {}): Promise<WaptDb> {
+  const SQL = await loadSqlJs();
+  const st = await loadDbFile(SQL, path, opts.onWarning);
+  let split: Database | undefined;
+  const closeState = () => {
+    st.db.close();
+    split?.close();
+  };
+  migrateOrThrow(
+    st.db,
+    path,
+    SCHEMA_VERSION,
+    () => {
+      if (holdsIndex(st.db)) split = splitIndexOut(SQL, st.db);
+      else migrate(st.db);
+    },
+    closeState,
+  );
+
+  const ix = split
+    ? { db: split, fresh: false }
+    : await loadDbFile(SQL, indexPathOf(path), opts.onWarning).catch((err: unknown) => {
+        closeState();
+        throw err;
+      });
+  const indexPath = indexPathOf(path);
+  migrateOrThrow(
+    ix.db,
+    indexPath,
+    INDEX_SCHEMA_VERSION,
+    () => migrate(ix.db, INDEX_SCHEMA_VERSION, INDEX_MIGRATIONS),
+    () => {
+      closeState();
+      ix.db.close();
+    },
+  );
+
+  const wdb = new WaptDb(path, st.db, ix.db);
+  if (st.fresh) wdb.force('state');
+  if (ix.fresh) wdb.force('index');
+  if (split) {
+    wdb.force('state', true);
+    wdb.force('index');
+    if (opts.writable && !st.corrupt) {
+      await wdb.persist().catch((err: unknown) => {
+        wdb.close();
+        throw err;
+      });
+    }
+  }
+  if (st.corrupt) await rebuildFromSideRecords(wdb, st.corrupt, opts);
+  else if ('corrupt' in ix && ix.corrupt) reportCorruptIndex(wdb, ix.corrupt, opts);
   return wdb;
+}
+
+/**
+ * Only the index file was corrupt: the installed state is untouched, the index (what
+ * `update` fetches) is gone. `update` goes on and rebuilds it; any other verb fails once
+ * with DB_CORRUPT, since an answer from an empty index would lie.
+ */
+function reportCorruptIndex(wdb: WaptDb, corrupt: { reason: string; movedTo: string }, opts: OpenDbOptions): void {
+  const what =
+    `the stored index ${wdb.indexPath} was corrupt (${corrupt.reason}); moved to ${corrupt.movedTo}; ` +
+    'the installed state is untouched; `wapt-get update` fetches the index again';
+  if (opts.recreateCorrupt) {
+    opts.onWarning?.(`WARNING: ${what}`);
+    return;
+  }
+  wdb.close();
+  throw new WaptError('DB_CORRUPT', what, {
+    detail: { path: wdb.indexPath, reason: corrupt.reason, movedTo: corrupt.movedTo, rebuilt: [], lost: ['the stored index'] },
+    hint: 'run `wapt-get update` to fetch the index again, then run the command again',
+  });
 }
 
 /**
@@ -271,7 +298,7 @@ async function rebuildFromSideRecords(wdb: WaptDb, corrupt: { reason: string; mo
     `local DB ${wdb.path} was corrupt (${corrupt.reason}); moved to ${corrupt.movedTo}; ` +
     `${side.rows.length} installed package record(s) rebuilt from ${dir}` +
     (lost.length ? `; NOT recovered: ${lost.join('; ')}` : '') +
-    '; the repository index, rollback marks and history are lost';
+    '; the rollback marks and history are lost (the stored index, a separate file, is kept)';
   if (opts.recreateCorrupt) {
     opts.onWarning?.(`WARNING: ${what}`);
     return;

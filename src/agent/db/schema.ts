@@ -118,7 +118,68 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE log ADD COLUMN user TEXT;
     `,
   },
+  {
+    version: 5,
+    description: 'the stored index (available, repos) moves to its own file, <db>.index (split.ts, docs/local-state.md)',
+    sql: `
+      DROP TABLE IF EXISTS available;
+      DROP TABLE IF EXISTS repos;
+    `,
+  },
 ];
+
+/** The state version from which available and repos live in the index file. */
+export const SPLIT_VERSION = 5;
+
+/**
+ * Schema of the index file (its own user_version): what `update` writes. Version 1 has
+ * exactly the columns the single-file schema 4 had, so a split copies pages, not rows.
+ */
+export const INDEX_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'available and repos (W-G1), as in the single-file schema 4',
+    sql: `
+      CREATE TABLE available (
+        id INTEGER PRIMARY KEY,
+        repo TEXT NOT NULL,
+        package TEXT NOT NULL,
+        version TEXT NOT NULL,
+        architecture TEXT NOT NULL DEFAULT 'all',
+        maturity TEXT NOT NULL DEFAULT '',
+        locale TEXT NOT NULL DEFAULT '',
+        section TEXT NOT NULL DEFAULT 'base',
+        filename TEXT NOT NULL,
+        size INTEGER,
+        md5sum TEXT,
+        sha256 TEXT,
+        signer_fingerprint TEXT,
+        signature_date TEXT,
+        control TEXT NOT NULL,
+        depends TEXT NOT NULL DEFAULT '',
+        conflicts TEXT NOT NULL DEFAULT '',
+        priority TEXT NOT NULL DEFAULT 'optional',
+        description TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX available_package ON available(package);
+      CREATE INDEX available_repo ON available(repo);
+      CREATE TABLE repos (
+        name TEXT PRIMARY KEY NOT NULL,
+        url TEXT NOT NULL,
+        last_update TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        packages_count INTEGER NOT NULL DEFAULT 0,
+        rejected_count INTEGER NOT NULL DEFAULT 0,
+        index_version INTEGER,
+        index_signed INTEGER NOT NULL DEFAULT 0,
+        index_expires TEXT
+      );
+    `,
+  },
+];
+
+export const INDEX_SCHEMA_VERSION = INDEX_MIGRATIONS[INDEX_MIGRATIONS.length - 1].version;
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
 
@@ -132,9 +193,9 @@ export function userVersion(db: Database): number {
  * versions applied. A failing migration is rolled back and rethrown, leaving the DB at
  * the last good version.
  */
-export function migrate(db: Database, target: number = SCHEMA_VERSION): number[] {
+export function migrate(db: Database, target: number = SCHEMA_VERSION, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const applied: number[] = [];
-  for (const m of MIGRATIONS) {
+  for (const m of migrations) {
     if (m.version <= userVersion(db) || m.version > target) continue;
     db.exec('BEGIN');
     try {

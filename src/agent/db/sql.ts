@@ -43,25 +43,36 @@ export function runMany(db: Database, sql: string, rows: Iterable<readonly Param
   return n;
 }
 
-/** Runs `fn` atomically; nested calls become savepoints so helpers compose. */
+/**
+ * Runs `fn` atomically over one or more connections (the state and the index file):
+ * every one begins, commits or rolls back together. Nested calls become savepoints so
+ * helpers compose. Each file reaches the disk only through persist().
+ */
 export class Transactions {
   private depth = 0;
-  constructor(private readonly db: Database) {}
+  private readonly dbs: readonly Database[];
+  constructor(...dbs: Database[]) {
+    this.dbs = dbs;
+  }
+
+  private exec(sql: string): void {
+    for (const db of this.dbs) db.exec(sql);
+  }
 
   run<T>(fn: () => T): T {
     const sp = `sp${this.depth}`;
-    this.db.exec(this.depth === 0 ? 'BEGIN' : `SAVEPOINT ${sp}`);
+    this.exec(this.depth === 0 ? 'BEGIN' : `SAVEPOINT ${sp}`);
     this.depth++;
     try {
       const out = fn();
       // sql.js is synchronous; an async callback would commit before its work ran.
       if (out instanceof Promise) throw new Error('transaction callbacks must be synchronous');
       this.depth--;
-      this.db.exec(this.depth === 0 ? 'COMMIT' : `RELEASE ${sp}`);
+      this.exec(this.depth === 0 ? 'COMMIT' : `RELEASE ${sp}`);
       return out;
     } catch (err) {
       this.depth--;
-      this.db.exec(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+      this.exec(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
       throw err;
     }
   }

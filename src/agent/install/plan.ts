@@ -2,12 +2,12 @@
 // candidates (+ local .wapt files given on the command line), installed rows, host
 // packages (W-F4) and the host environment, handed to the resolver.
 import path from 'node:path';
-import type { VerifiedPackage } from '../../package/index.js';
+import { field, parseRequirement, parseRequirementList, type VerifiedPackage } from '../../package/index.js';
 import type { WaptConfig } from '../config.js';
-import type { WaptDb } from '../db/index.js';
+import type { InstalledRow, WaptDb } from '../db/index.js';
 import { toInstalledPkg } from '../candidates.js';
 import { resolve, type Candidate, type Environment, type InstalledPkg, type Plan, type PlanStep, type ResolveRequest } from '../resolver/index.js';
-import { candidatesFromDb, environmentFromConfig, hostPackageNames } from './sources.js';
+import { candidatesForPlan, candidatesFromDb, environmentFromConfig, hostPackageNames } from './sources.js';
 
 /** Repository name of candidates made from files given on the command line. */
 export const LOCAL_REPO = '(local file)';
@@ -33,14 +33,15 @@ export function localCandidate(p: LocalPackage): Candidate {
 
 export function makePlan(db: WaptDb, config: WaptConfig, req: ResolveRequest, local: LocalPackage[] = [], now = new Date()): PlanContext {
   const localFiles = new Map<Candidate, string>();
-  const fromIndex = candidatesFromDb(db, config);
+  const rows = db.installed.list();
+  const fromIndex = indexCandidates(db, config, req, local, rows);
   const locals = local.map((p) => {
     const c = localCandidate(p);
     localFiles.set(c, p.file);
     return c;
   });
   const candidates = [...locals, ...fromIndex];
-  const installed = db.installed.list().map((r) => toInstalledPkg(r, now));
+  const installed = rows.map((r) => toInstalledPkg(r, now));
   const env = environmentFromConfig(config, now);
   const full: ResolveRequest = {
     ...req,
@@ -49,6 +50,29 @@ export function makePlan(db: WaptDb, config: WaptConfig, req: ResolveRequest, lo
   };
   const plan = resolve(full, candidates, installed, env);
   return { plan, candidates, installed, env, localFiles };
+}
+
+/**
+ * The index entries this plan can reach (issue 12 §3: `upgrade` reads ~200 of 10,000
+ * rows). A requested name the index lacks, a `{uuid}` request or depends, or anything
+ * unparsable falls back to the whole index, so errors and suggestions stay the same.
+ */
+function indexCandidates(db: WaptDb, config: WaptConfig, req: ResolveRequest, local: LocalPackage[], rows: InstalledRow[]): Candidate[] {
+  let requested: string[];
+  try {
+    requested = [
+      ...req.names.map((n) => parseRequirement(n).name),
+      ...local.flatMap((p) => [p.verified.package, ...parseRequirementList(field(p.verified.control, 'depends')).map((r) => r.name)]),
+    ];
+  } catch {
+    return candidatesFromDb(db, config);
+  }
+  if (requested.includes('')) return candidatesFromDb(db, config);
+  const some = candidatesForPlan(db, config, requested, rows);
+  if (!some) return candidatesFromDb(db, config);
+  const found = new Set(some.map((c) => c.control.get('package') ?? ''));
+  const local_ = new Set(local.map((p) => p.verified.package));
+  return req.names.every((n) => found.has(parseRequirement(n).name) || local_.has(parseRequirement(n).name)) ? some : candidatesFromDb(db, config);
 }
 
 /** Every step that downloads and installs something. */
