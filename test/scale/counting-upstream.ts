@@ -63,7 +63,7 @@ export async function startUpstream(root: string): Promise<Upstream> {
         return;
       }
       res.writeHead(200, { ...headers, 'content-length': String(data.length) });
-      res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => res.destroy(), 50));
+      res.write(data.subarray(0, data.length >> 1), () => setTimeout(() => res.destroy(), 200));
       return;
     }
     if (m && (req.headers['if-range'] === undefined || req.headers['if-range'] === etag)) {

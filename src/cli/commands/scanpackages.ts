@@ -135,6 +135,7 @@ export const command: CommandSpec = {
       skipped: res.skipped,
       reused_from_cache: res.reusedFromCache,
       hashed: res.hashed,
+      signatures_checked: res.signaturesChecked,
       written: res.written,
       verified: trust !== undefined,
       statement,
@@ -143,6 +144,7 @@ export const command: CommandSpec = {
       `indexed ${res.indexed} package(s) into ${res.path}${res.written ? '' : ' (unchanged, not rewritten)'}`,
       `skipped ${res.skipped.length}`,
       `reused from cache ${res.reusedFromCache}, hashed ${res.hashed}`,
+      `control signatures checked ${res.signaturesChecked}`,
       statement
         ? `signed index statement version ${statement.version}, expires ${statement.expires}`
         : `index statement: not signed${wasSigned && !res.written ? ' (Packages was not rewritten: it keeps its earlier signed statement)' : ''}`,

@@ -2,6 +2,7 @@
 // `dest.part` (never a partial file under the final name), with bounded
 // retries, TLS trust per verify_cert (W-G4), proxy, mTLS and a rate cap.
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { basename, dirname } from 'node:path';
 import { WaptError, asWaptError } from '../../errors.js';
 import { makeDispatchers, type DispatcherOptions, type Dispatchers } from './dispatcher.js';
@@ -207,20 +208,19 @@ export class HttpClient {
         throw asWaptError(err); // the caller aborted: not a network error, never retried
       }
     };
-    // Hand-rolled instead of pipeline(): on a network error every byte already
+    // Hand-rolled (pump) instead of pipeline(): on a network error every byte already
     // hashed must reach the .part (PartWriter.close writes what it holds), so a
     // later Range request continues exactly where the hash stopped. PartWriter,
     // not a WriteStream: coalesced writes instead of one per ≤16 KiB TLS chunk.
     let failure: unknown;
     let out: PartWriter | undefined;
     try {
-      out = await PartWriter.open(dest, append);
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (bucket && done + chunk.length <= limit) await bucket.take(chunk.length);
+      const writer = (out = await PartWriter.open(dest, append));
+      await pump(res.body, (chunk) => {
+        if (bucket && done + chunk.length <= limit) return bucket.take(chunk.length).then(() => (account(chunk), writer.write(chunk)));
         account(chunk);
-        const wait = out.write(chunk);
-        if (wait) await wait;
-      }
+        return writer.write(chunk);
+      });
     } catch (err) {
       failure = err;
       res.body.on('error', () => undefined);
@@ -250,6 +250,52 @@ export class HttpClient {
     await commitPart(dest);
     return { status: 'downloaded', sha256, size: done, etag, lastModified, resumedFrom: start };
   }
+}
+
+/**
+ * Feeds every chunk of `body` to `onChunk` from 'data' events (no async-iterator
+ * promise per ≤16 KiB chunk); a returned promise pauses the body until it settles
+ * (rate cap, write backpressure). Rejects with the first error of either side.
+ */
+function pump(body: Readable, onChunk: (chunk: Buffer) => Promise<void> | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let ended = false;
+    let pending: Promise<void> | undefined;
+    const finish = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      let wait: Promise<void> | undefined;
+      try {
+        wait = onChunk(chunk);
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      if (wait) {
+        body.pause();
+        pending = wait.then(() => void (settled || body.resume()), finish);
+      }
+    });
+    // 'end' may come while the last chunk's promise is pending (it is scheduled even when paused)
+    body.once('end', () => {
+      ended = true;
+      void (pending ?? Promise.resolve()).then(() => finish());
+    });
+    body.once('error', finish);
+    // a body destroyed without 'end' or 'error' (it should not happen) is a broken transfer, kept for resume
+    const closedEarly = () => Object.assign(new Error('the response body closed before its end'), { code: 'ECONNRESET' });
+    body.once('close', () => ended || finish(closedEarly()));
+    // The connection may have been cut during the awaits before pump() (part meta, hash of the
+    // part, open): 'error'/'close' were emitted then, and nothing would ever settle this promise.
+    if (body.errored) finish(body.errored);
+    else if (body.destroyed && !body.readableEnded) finish(closedEarly());
+  });
 }
 
 function contentRangeStart(v: string | undefined): number | null {

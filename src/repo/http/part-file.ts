@@ -53,6 +53,21 @@ export async function hashExisting(path: string, hash: Hash): Promise<void> {
 
 /** Largest coalesced write: TLS hands over ≤16 KiB per chunk. */
 export const WRITE_BLOCK = 1024 * 1024;
+/**
+ * After this many bytes written since the last one, an fdatasync runs in the
+ * background (one at a time, never awaited by a write): the page cache is
+ * flushed while the download goes on, so the fsync of commitPart finds little
+ * left to write (it took 0.3-0.4 s per GiB at the end before).
+ */
+export const SYNC_EVERY = 64 * 1024 * 1024;
+
+/** Blocks of finished writers, reused: a run of 100 downloads need not allocate 200 MiB for the GC. */
+const spareBlocks: Buffer[] = [];
+const SPARE_MAX = 8;
+const takeBlock = (): Buffer => spareBlocks.pop() ?? Buffer.allocUnsafeSlow(WRITE_BLOCK);
+const giveBlock = (b: Buffer): void => {
+  if (spareBlocks.length < SPARE_MAX) spareBlocks.push(b);
+};
 
 /**
  * Appends to the `.part` with write-behind: chunks are copied into one of two
@@ -65,12 +80,17 @@ export const WRITE_BLOCK = 1024 * 1024;
  * (from `write` or `close`) with its `syscall` ('write', 'close').
  */
 export class PartWriter {
-  private readonly blocks = [Buffer.allocUnsafeSlow(WRITE_BLOCK), Buffer.allocUnsafeSlow(WRITE_BLOCK)];
+  private readonly blocks = [takeBlock(), takeBlock()];
   private current = 0;
   private fill = 0;
   /** Never rejects: a failure lands in `failed`. */
   private inFlight: Promise<void> | null = null;
   private failed: { err: unknown } | null = null;
+  private unsynced = 0;
+  /** Set by close(): a write still waiting must not copy into blocks handed to another writer. */
+  private closed = false;
+  /** The background fdatasync; never rejects (a failure lands in `failed`). */
+  private syncing: Promise<void> | null = null;
 
   private constructor(private readonly fh: FileHandle) {}
 
@@ -90,14 +110,17 @@ export class PartWriter {
 
   /** Writes what is buffered and closes the file; the file is closed even when a write fails. */
   async close(): Promise<void> {
+    this.closed = true;
     try {
       while (this.inFlight || (this.fill > 0 && !this.failed)) {
         if (this.inFlight) await this.inFlight;
         else this.start();
       }
+      if (this.syncing) await this.syncing;
       if (this.failed) throw this.failed.err;
     } finally {
       await this.fh.close();
+      if (!this.inFlight) for (const b of this.blocks) giveBlock(b);
     }
   }
 
@@ -108,6 +131,7 @@ export class PartWriter {
         if (this.inFlight)
           await this.inFlight; // its completion starts the full block
         else this.start();
+        if (this.closed) throw new Error('the part file was closed while a write waited');
       }
       const n = chunk.copy(this.blocks[this.current]!, this.fill, off);
       this.fill += n;
@@ -124,11 +148,26 @@ export class PartWriter {
     this.inFlight = writeAll(this.fh, block).then(
       () => {
         this.inFlight = null;
+        this.unsynced += block.length;
+        if (this.unsynced >= SYNC_EVERY && !this.syncing) this.syncBehind();
         if (this.fill > 0) this.start(); // write-behind: what arrived meanwhile goes next
       },
       (err: unknown) => {
         this.inFlight = null;
         this.failed = { err };
+      },
+    );
+  }
+
+  private syncBehind(): void {
+    this.unsynced = 0;
+    this.syncing = this.fh.datasync().then(
+      () => {
+        this.syncing = null;
+      },
+      (err: unknown) => {
+        this.syncing = null;
+        this.failed ??= { err: Object.assign(err as Error, { syscall: 'write' }) };
       },
     );
   }

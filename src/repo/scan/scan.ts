@@ -74,6 +74,8 @@ export interface ScanResult {
   skipped: ScanSkip[];
   reusedFromCache: number;
   hashed: number;
+  /** Control signatures checked by this scan (W-E3): those of new or changed files, and of entries cached without a trust store. */
+  signaturesChecked: number;
   path: string;
   /** False when the index was already up to date (unsigned scans only): clients see no new Last-Modified. */
   written: boolean;
@@ -158,6 +160,7 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
     }
   }
   let dirty = fresh.size > 0 || next.size !== cache.entries.size;
+  let signaturesChecked = opts.trust ? reads.filter((r) => !('error' in r)).length : 0;
 
   // 2. Select: no host packages (W-F4), and with a trust store only verified entries (W-F2, W-E3, W-D5).
   const chainVerdicts = new Map<string, unknown>();
@@ -196,6 +199,7 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
     } else {
       // A cache entry from a scan without a trust store.
       const fields = parseControl(e.block.toString('utf8'), { source: name });
+      signaturesChecked++;
       const v = verifyControlSignature(fields, { certificates: e.certs.map(certOf), trust: opts.trust!, at: now });
       checkCodeSigningRule(e.setupKind, v.signer, name);
       e.verified = v.fingerprint;
@@ -226,7 +230,7 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
   // 3. The index text and its certificates (W-F1).
   const packagesBytes = joinBlocks(included.map((i) => i.e.block));
   const certFps = new Set(included.flatMap((i) => i.e.certs));
-  const result = { indexed: included.length, skipped, reusedFromCache, hashed: fresh.size, path: indexPath };
+  const result = { indexed: included.length, skipped, reusedFromCache, hashed: fresh.size, signaturesChecked, path: indexPath };
   const updated: ScanCache = { ...cache, entries: next, certs: new Map() };
   for (const e of next.values()) {
     for (const fp of e.certs) updated.certs.set(fp, memo.pems.get(fp) ?? knownPems.get(fp)!);
