@@ -34,6 +34,8 @@ export interface MirrorOptions {
   allowUnsigned: boolean;
   dryRun: boolean;
   lockTimeoutMs: number;
+  /** Packages fetched at once (max_parallel_downloads). */
+  parallel: number;
   log: AgentLog;
   now?: Date;
 }
@@ -112,11 +114,14 @@ async function publishFile(from: string, to: string): Promise<void> {
   await rename(from, to);
 }
 
-/** Downloads (resuming) and verifies each package into the work dir; every failure is kept, none stops the others. */
+/**
+ * Downloads (resuming) and verifies each package into the work dir, `parallel` at a time
+ * (max_parallel_downloads; the client's rate cap is shared); every failure is kept, none stops the others.
+ */
 async function fetchAll(o: MirrorOptions, work: string, files: WantedFile[], now: Date): Promise<{ bytes: number; failures: WaptError[] }> {
   let bytes = 0;
   const failures: WaptError[] = [];
-  for (const w of files) {
+  const one = async (w: WantedFile): Promise<void> => {
     try {
       const got = await fetchVerifiedPackage({
         url: memberUrl(o.url, w.filename),
@@ -134,7 +139,12 @@ async function fetchAll(o: MirrorOptions, work: string, files: WantedFile[], now
       o.log.warn(`${w.filename}: [${e.code}] ${e.message}`);
       failures.push(e);
     }
-  }
+  };
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(o.parallel, files.length)) }, async () => {
+    while (next < files.length) await one(files[next++]!);
+  });
+  await Promise.all(lanes);
   return { bytes, failures };
 }
 

@@ -62,6 +62,7 @@ export async function mirrorRepository(config: WaptConfig, req: MirrorRequest): 
       allowUnsigned: section?.allowUnsignedIndex ?? config.allowUnsignedIndex,
       dryRun: req.dryRun,
       lockTimeoutMs: config.lockTimeoutMs,
+      parallel: config.maxParallelDownloads,
       log: req.log,
       now: req.now,
     });
