@@ -12,6 +12,7 @@ import { benchBuild, benchStartup } from './benches/build.js';
 import { benchDownload } from './benches/download.js';
 import { benchFleet } from './benches/fleet.js';
 import { benchInstall } from './benches/install.js';
+import { benchMirror } from './benches/mirror.js';
 import { benchParallel } from './benches/parallel.js';
 import { benchScan } from './benches/scan.js';
 import { benchUpdate } from './benches/update.js';
@@ -33,6 +34,7 @@ const BENCHES: [string, Bench][] = [
   ['download-1g', benchDownload],
   ['install-1g', benchInstall],
   ['parallel', benchParallel],
+  ['mirror', benchMirror],
   ['resolve-10k', benchResolve],
   ['db-persist-10k', benchDbPersist],
   ['fleet', benchFleet],
