@@ -27,3 +27,4 @@ export {
   type VerifyActionOptions,
 } from './action.js';
 export { REPORT_OPS, type ReportOp, type ReportEvent, type ActionOutcome } from './events.js';
+export { stateSha256 } from './state-hash.js';

@@ -8,3 +8,4 @@ export { openStore, openTokenStore, type FleetStore, type EnrollToken, type Stor
 export { parseTokensFile, sha256Hex, ROLES, type Role } from './admin/auth.js';
 export { startFleetServices, type FleetServicesOptions } from './services.js';
 export { Relay, RELAY_DIR } from './relay.js';
+export { Publisher, UploadRefused, type PublisherOptions, type UploadOutcome } from './publisher.js';

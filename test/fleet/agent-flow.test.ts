@@ -59,7 +59,7 @@ async function startServe(): Promise<void> {
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 20_000);
+    const t = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 60_000);
     child.stdout!.on('data', () => {
       if (/^dashboard /m.test(out)) {
         clearTimeout(t);
@@ -102,6 +102,8 @@ function api(method: string, path: string, token: string, body?: unknown): Promi
   });
 }
 
+/** Queued reports (the outbox also keeps .state-acked, the state hash the server confirmed). */
+const queued = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.json')).sort();
 const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => collect(spawnAgent(['-c', ini, ...args], env), 60_000);
 const events = async () => {
   const host = (await api('GET', `/api/v1/hosts/${UUID}`, VIEW)).json;
@@ -171,8 +173,16 @@ test('remove ends with an automatic signed report carrying its events', async ()
   const r = await cli(['remove', 'tis-a']);
   expect(r.code).toBe(0);
   expect(await events()).toContainEqual(expect.objectContaining({ op: 'remove', package: 'tis-a', version: '1.0-1', result: 'REMOVED', error_code: null }));
-  expect(await readdir(join(dbdir, 'outbox'))).toEqual([]);
+  expect(await queued(join(dbdir, 'outbox'))).toEqual([]);
 });
+
+test('an unchanged state goes as its hash only (delta report); the server keeps the packages', async () => {
+  expect((await cli(['remove', '--force', 'tis-not-installed'])).code).toBe(0);
+  const host = (await api('GET', `/api/v1/hosts/${UUID}`, VIEW)).json;
+  expect(host.reports[0].claim.packages).toBeUndefined();
+  expect(host.reports[0].claim.state_sha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(host.summary.packages.map((p: any) => p.package)).toContain('tis-b');
+}, 60_000);
 
 test('server down during remove: same exit code, report queued (0700/0600), delivered later in order, nothing lost', async () => {
   await stopServe();
@@ -182,13 +192,13 @@ test('server down during remove: same exit code, report queued (0700/0600), deli
   expect(r1.stderr).toMatch(/queued in the outbox/);
   const box = join(dbdir, 'outbox');
   expect((await stat(box)).mode & 0o777).toBe(0o700);
-  const files = (await readdir(box)).sort();
+  const files = await queued(box);
   expect(files).toHaveLength(2);
   expect((await stat(join(box, files[0]!))).mode & 0o777).toBe(0o600);
   await startServe();
   const up = await cli(['update-status']);
   expect(up.code).toBe(0);
-  expect(await readdir(box)).toEqual([]);
+  expect(await queued(box)).toEqual([]);
   const removed = (await events()).filter((e) => e.op === 'remove').map((e) => e.package);
   expect(removed).toEqual(['tis-a', 'tis-b', 'tis-c']);
 }, 120_000);
@@ -198,12 +208,12 @@ test('server down during install: exit code unchanged, report queued, delivered 
   const r = await cli(['install', pkgFile]);
   expect([r.code, r.stderr]).toEqual([0, expect.stringMatching(/queued in the outbox/)]);
   const box = join(dbdir, 'outbox');
-  const [file] = await readdir(box);
+  const [file] = await queued(box);
   const entry = JSON.parse(await readFile(join(box, file!), 'utf8'));
   expect(entry.events).toEqual([expect.objectContaining({ op: 'install', package: 'tis-inst', version: '3.1-1', result: 'OK', error_code: null })]);
   await startServe();
   expect((await cli(['update-status'])).code).toBe(0);
-  expect(await readdir(box)).toEqual([]);
+  expect(await queued(box)).toEqual([]);
   expect(await events()).toContainEqual(expect.objectContaining({ op: 'install', package: 'tis-inst', result: 'OK' }));
   expect((await cli(['remove', 'tis-inst'])).code).toBe(0);
 }, 120_000);
@@ -213,7 +223,7 @@ test('outbox over its bound (outbox_max=3): the oldest are dropped, the newest s
   for (const p of ['tis-d', 'tis-e', 'tis-f']) expect((await cli(['remove', p])).code).toBe(0);
   expect((await cli(['audit'])).code).toBeLessThan(2);
   const box = join(dbdir, 'outbox');
-  const files = (await readdir(box)).sort();
+  const files = await queued(box);
   expect(files).toHaveLength(3);
   const entries = await Promise.all(files.map(async (f) => JSON.parse(await readFile(join(box, f), 'utf8'))));
   expect(entries.map((e) => e.op)).toEqual(['remove', 'remove', 'audit']);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { certificateToPem, createCaCertificate, generateRsaKeyPair, issueCertificate, privateKeyToEncryptedPem } from '../../src/crypto/index.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { ensureSelfSignedTls } from '../../src/server/tls-selfsigned.js';
-import { call as rawCall, inventoryClaim, makeHost, sha256, statusClaim, type CallOptions, type Host } from './fleet-helpers.js';
+import { call as rawCall, inventoryClaim, makeHost, PKGS, sha256, statusClaim, type CallOptions, type Host } from './fleet-helpers.js';
 
 const VIEW = 'view-token-1f2e3d';
 const OPERATE = 'operate-token-4c5b6a';
@@ -262,6 +262,27 @@ describe('reads', () => {
       const r = await call('GET', `/api/v1/hosts?${q}`, { token: VIEW });
       expect([q, r.status, r.json.code]).toEqual([q, 400, 'SCHEMA_INVALID']);
     }
+  });
+});
+
+describe('delta reports (section hashes)', () => {
+  test('a report without its state section is accepted with the right hash (state kept), and asks for a full one with a wrong hash', async () => {
+    const { stateSha256, signReport } = await import('../../src/protocol/index.js');
+    const h = await makeHost('DE170000-0000-4000-8000-0000000000de');
+    expect((await register(h, 1)).status).toBe(201);
+    const full = await call('POST', '/api/v1/status', { body: { claim: statusClaim(h, 2) } });
+    expect(full.json.state_sha256).toBe(stateSha256(PKGS, undefined));
+    const delta = (seq: number, hash: string) =>
+      call('POST', '/api/v1/status', {
+        body: { claim: signReport('status', h.uuid, seq, { hostname: 'pc-delta', state_sha256: hash, events: [] }, { key: h.key, chain: [h.cert] }) },
+      });
+    const ok = await delta(3, full.json.state_sha256);
+    expect([ok.status, ok.json.full_report_needed]).toEqual([200, false]);
+    const rec = (await call('GET', `/api/v1/hosts/${h.uuid}`, { token: VIEW })).json;
+    expect(rec.summary.counts.total).toBe(2); // the state is kept
+    expect(rec.reports[0].claim.packages).toBeUndefined(); // the delta report is in the history as sent
+    const stale = await delta(4, 'f'.repeat(64));
+    expect([stale.status, stale.json.full_report_needed]).toEqual([200, true]);
   });
 });
 

@@ -5,13 +5,14 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { postJson } from '../../repo/index.js';
-import { signReport, type SignedClaim } from '../../protocol/index.js';
+import { signReport, stateSha256, type SignedClaim } from '../../protocol/index.js';
 import { VERSION_STRING } from '../../version.js';
 import type { WaptConfig } from '../config.js';
 import { HOST_IDENTITY_DIR, loadOrCreateHostIdentity, nextSequence, type HostIdentity } from '../host-identity.js';
 import { buildStatusReport, systemFacts } from '../inventory.js';
 import { AgentRuntime, httpOptionsForRepo, type AgentLog } from '../runtime.js';
 import type { Outbox } from './outbox.js';
+import { readAcked, writeAcked } from './state-ack.js';
 
 export interface Delivery {
   sent: number;
@@ -66,7 +67,7 @@ export async function postClaim(d: SenderDeps, path: string, payload: Record<str
 
 const shown = (v: unknown) => (typeof v === 'string' ? v.replace(/[^\x20-\x7e]/g, '?').slice(0, 200) : '');
 
-export async function sendOutbox(d: SenderDeps, outbox: Outbox): Promise<Delivery> {
+export async function sendOutbox(d: SenderDeps, outbox: Outbox, resent = false): Promise<Delivery> {
   const cfg = d.config;
   const out: Delivery = { sent: 0, pending: 0, actions: [], error: null };
   const names = await outbox.names();
@@ -86,6 +87,7 @@ export async function sendOutbox(d: SenderDeps, outbox: Outbox): Promise<Deliver
   }
   const pending = await d.pendingUpgrades().catch(() => [] as PendingUpgrade[]);
   const hostname = systemFacts().hostname;
+  let needFull = false;
   for (const name of names) {
     const entry = await outbox.read(name);
     if (!entry) {
@@ -93,9 +95,14 @@ export async function sendOutbox(d: SenderDeps, outbox: Outbox): Promise<Deliver
       out.pending--;
       continue;
     }
+    const full = buildStatusReport(cfg.hostUuid!, hostname, VERSION_STRING, rows);
+    const hash = stateSha256(full.packages, pending);
+    // the server already holds this state (it said so): send its hash, not the section
+    const { packages: _p, ...rest } = full;
+    const state = (await readAcked(outbox.dir)) === hash ? { ...rest } : { ...full, pending_upgrades: pending };
     const data = {
-      ...buildStatusReport(cfg.hostUuid!, hostname, VERSION_STRING, rows),
-      pending_upgrades: pending,
+      ...state,
+      state_sha256: hash,
       op: entry.op,
       events: entry.events,
       action_results: entry.action_results,
@@ -120,7 +127,15 @@ export async function sendOutbox(d: SenderDeps, outbox: Outbox): Promise<Deliver
     await outbox.remove(name);
     out.sent++;
     out.pending--;
+    if (res.answer.full_report_needed === true) needFull = true;
+    await writeAcked(outbox.dir, res.answer.full_report_needed !== true && res.answer.state_sha256 === hash ? hash : null);
     if (Array.isArray(res.answer.actions)) out.actions.push(...res.answer.actions);
+  }
+  if (needFull && !resent) {
+    // the server's state differed from the hash we sent: one full report now
+    await outbox.add({ op: 'update-status', events: [], action_results: [] });
+    const again = await sendOutbox(d, outbox, true);
+    return { sent: out.sent + again.sent, pending: again.pending, actions: [...out.actions, ...again.actions], error: again.error };
   }
   return out;
 }

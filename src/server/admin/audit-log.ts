@@ -6,7 +6,7 @@ import { join } from 'node:path';
 export const AUDIT_FILE = 'audit.ndjson';
 
 export interface AuditEntry {
-  event: 'admin' | 'register' | 'forget' | 'action-queued';
+  event: 'admin' | 'register' | 'forget' | 'action-queued' | 'package-upload' | 'package-upload-refused';
   who?: string;
   role?: string;
   method?: string;

@@ -5,7 +5,7 @@
 // Answers to status and poll carry the host's pending signed actions.
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { certificateToPem, fingerprintSha256, parseCertificates } from '../../crypto/index.js';
-import { REPORT_ATTRIBUTES, type ActionOutcome, type SignedClaim } from '../../protocol/index.js';
+import { REPORT_ATTRIBUTES, stateSha256, type ActionOutcome, type SignedClaim } from '../../protocol/index.js';
 import type { AuditLog } from '../admin/audit-log.js';
 import type { Principal } from '../admin/auth.js';
 import { hostKey, type AcceptResult, type FleetStore } from '../store/index.js';
@@ -148,12 +148,37 @@ export function agentApi(o: AgentApiOptions) {
     validate('status', body);
     const { key, rec, claim, seq } = await verifiedFromHost(body, 'status');
     const hostname = typeof claim.hostname === 'string' ? claim.hostname.slice(0, 255) : '';
-    const r = await o.store.acceptStatus({ key, uuid: rec.host_uuid, fingerprint: rec.fingerprint, sequence: seq, at: o.now().toISOString(), hostname, claim });
+    // a report without its state section names the state it assumes by hash (delta report)
+    const held = rec.status && Array.isArray(rec.status.packages) ? rec.status : rec.inventory;
+    const heldHash = held ? stateSha256(held.packages, held.pending_upgrades) : null;
+    const keepState = !Array.isArray(claim.packages);
+    const stale = keepState && claim.state_sha256 !== heldHash;
+    const r = await o.store.acceptStatus({
+      key,
+      uuid: rec.host_uuid,
+      fingerprint: rec.fingerprint,
+      sequence: seq,
+      at: o.now().toISOString(),
+      hostname,
+      claim,
+      keepState,
+    });
     if (!r.ok) throw refused(r, seq);
+    const stateHash = keepState ? heldHash : stateSha256(claim.packages, claim.pending_upgrades);
     const outcomes = outcomesOf(claim);
     if (outcomes.length) await o.store.recordOutcomes(key, outcomes);
     await o.onAccepted?.('status', body);
-    return [200, { host_uuid: rec.host_uuid, accepted: true, sequence: seq, actions: await o.store.pendingActions(key, o.now()) }];
+    return [
+      200,
+      {
+        host_uuid: rec.host_uuid,
+        accepted: true,
+        sequence: seq,
+        state_sha256: stateHash,
+        full_report_needed: stale,
+        actions: await o.store.pendingActions(key, o.now()),
+      },
+    ];
   }
 
   async function poll(body: Record<string, unknown>, closed: () => boolean): Promise<[number, unknown]> {

@@ -9,6 +9,7 @@ import { AuditLog } from '../admin/audit-log.js';
 import { renderPage, DASHBOARD_CSP } from '../dashboard/index.js';
 import { openStore, type FleetStore } from '../store/index.js';
 import { adminApi } from './admin-api.js';
+import { UploadRefused, type Publisher } from '../publisher.js';
 import { agentApi } from './agent-api.js';
 import { ApiError, DEFAULT_MAX_BODY, readJsonBody, sendError, sendJson } from './http.js';
 import { queryObject } from './schemas.js';
@@ -33,6 +34,8 @@ export interface ManagementOptions {
   onAccepted?: (kind: 'register' | 'status', body: Record<string, unknown>) => Promise<void>;
   /** Open store to use (tests, relay); otherwise opened from dataDir/db. */
   store?: FleetStore;
+  /** Package uploads (PUT /api/v1/packages/<file>.wapt, role admin); absent: refused with NO_INDEX_KEY. */
+  publisher?: Publisher;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -176,7 +179,35 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
       });
       return sendJson(res, 201, { queued: true, id: action.id, host_uuid: action.host_uuid });
     }
+    const upload = /^\/api\/v1\/packages\/([^/]+\.wapt)$/i.exec(path);
+    if (upload) {
+      only('PUT');
+      const p = await need('admin');
+      return uploadPackage(req, res, upload[1]!, search, p, remote);
+    }
     throw new ApiError(404, 'NOT_FOUND', 'no such API endpoint');
+  }
+
+  /** upload-package --to https://…: the publisher verifies, stores, re-indexes and re-signs (publisher.ts). */
+  async function uploadPackage(req: IncomingMessage, res: ServerResponse, segment: string, search: string, p: Principal, remote: string): Promise<void> {
+    let filename: string;
+    try {
+      filename = decodeURIComponent(segment);
+    } catch {
+      throw new ApiError(400, 'SCHEMA_INVALID', 'bad escape in the package file name');
+    }
+    const force = queryObject(search).force === '1';
+    try {
+      if (!opts.publisher?.enabled) throw new UploadRefused(409, 'NO_INDEX_KEY', 'this serve holds no index key (--index-key/--index-cert): uploads are off');
+      const r = await opts.publisher.accept(req, filename, force);
+      await audit.append({ event: 'package-upload', who: p.name, role: p.role, remote, detail: { file: filename, status: r.status, force } });
+      return sendJson(res, r.status === 'unchanged' ? 200 : 201, r);
+    } catch (err) {
+      if (!(err instanceof UploadRefused)) throw err;
+      await audit.append({ event: 'package-upload-refused', who: p.name, role: p.role, remote, detail: { file: filename, code: err.code } });
+      // Our own error codes (PACKAGE_EXISTS, SIGNATURE_INVALID…), so upload-package exits as a local check would.
+      return sendJson(res, err.status, { code: err.code, message: err.message }, { connection: 'close' });
+    }
   }
 
   const handler: Handler = (req, res) => {

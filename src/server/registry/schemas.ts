@@ -22,6 +22,7 @@ const claim = {
     sequence: { type: 'integer', minimum: 1 },
     report_type: { enum: ['inventory', 'status', 'poll'] },
     hostname: shortText(255),
+    state_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     packages: {
       type: 'array',
       maxItems: 5000,

@@ -199,7 +199,7 @@ export class FileStore implements T.FleetStore {
       if (old.fingerprint !== input.fingerprint) return { ok: false, reason: 'SIGNER_MISMATCH' } as const;
       if (input.sequence <= old.last_sequence) return { ok: false, reason: 'REPLAY', last: old.last_sequence } as const;
       const rec: T.HostRecord = { ...old, last_seen: input.at, last_sequence: input.sequence, hostname: input.hostname || old.hostname };
-      if (input.claim) {
+      if (input.claim && !input.keepState) {
         rec.status = input.claim;
         rec.status_at = input.at;
       }

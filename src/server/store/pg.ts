@@ -196,12 +196,13 @@ export class PgStore implements T.FleetStore {
       if (!oldRow) return { ok: false, reason: 'UNKNOWN_HOST' } as const;
       if (oldRow.fingerprint !== i.fingerprint) return { ok: false, reason: 'SIGNER_MISMATCH' } as const;
       const old = recordOf(oldRow);
+      const newState = i.claim !== null && !i.keepState;
       const rec: T.HostRecord = {
         ...old,
         last_seen: i.at,
         last_sequence: i.sequence,
         hostname: i.hostname || old.hostname,
-        ...(i.claim ? { status: i.claim, status_at: i.at } : {}),
+        ...(newState ? { status: i.claim, status_at: i.at } : {}),
       };
       const s = summarizeHost(rec);
       // the atomic replay check: of two instances with the same sequence, one updates a row
@@ -215,8 +216,8 @@ export class PgStore implements T.FleetStore {
           i.at,
           i.sequence,
           rec.hostname,
-          i.claim ? JSON.stringify(i.claim) : null,
-          i.claim ? i.at : null,
+          newState ? JSON.stringify(i.claim) : null,
+          newState ? i.at : null,
           JSON.stringify(s),
           s.state,
           `${rec.hostname} ${rec.host_uuid}`.toLowerCase(),
@@ -227,7 +228,7 @@ export class PgStore implements T.FleetStore {
         return { ok: false, reason: 'REPLAY', last: Number(now?.last_sequence ?? 0) } as const;
       }
       if (i.claim) {
-        await PgStore.writePackages(c, i.key, s);
+        if (newState) await PgStore.writePackages(c, i.key, s);
         await c.query('INSERT INTO wg_reports (key, host_uuid, sequence, report_type, received_at, claim) VALUES ($1, $2, $3, $4, $5, $6::json)', [
           i.key,
           old.host_uuid,

@@ -140,6 +140,8 @@ export interface RegisterInput extends AcceptInput {
 export interface StatusInput extends AcceptInput {
   /** null for a poll: only the sequence and last_seen move. */
   claim: SignedClaim | null;
+  /** The claim only sends the state's hash (unchanged): keep it in history, keep the stored state. */
+  keepState?: boolean;
 }
 
 export type AcceptResult =
