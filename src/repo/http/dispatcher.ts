@@ -2,10 +2,18 @@
 // mode, mTLS client certificate, connect/read timeouts, optional proxy.
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { Agent, ProxyAgent, buildConnector, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type * as Undici from 'undici';
+import type { Agent, ProxyAgent, buildConnector, Dispatcher } from 'undici';
 import { WaptError } from '../../errors.js';
 import { bypassesProxy } from './proxy.js';
 import { derSha256, loadPin, type VerifyCertMode } from './verify-cert.js';
+
+// undici (~50 ms to load) is required on the first HTTP client, not at start-up: verbs
+// that never download (scanpackages, build-package, the rescan of issue 12 §4) skip it.
+const requireCjs = createRequire(import.meta.url);
+let undici: typeof Undici | undefined;
+const lib = (): typeof Undici => (undici ??= requireCjs('undici') as typeof Undici);
 
 export interface DispatcherOptions {
   verifyCert: VerifyCertMode;
@@ -74,10 +82,11 @@ export function makeDispatchers(o: DispatcherOptions): Dispatchers {
   const connectOpts = { ...tls, timeout: o.connectTimeoutMs, ...(pin ? { maxCachedSessions: 0 } : {}) };
   const wrap = (c: buildConnector.connector) => (pin ? withPin(c, pin) : c);
   const timeouts = { headersTimeout: o.readTimeoutMs, bodyTimeout: o.readTimeoutMs };
-  const direct = new Agent({ ...timeouts, connect: wrap(buildConnector(connectOpts)) });
+  const { Agent: AgentClass, ProxyAgent: ProxyAgentClass, buildConnector: connector } = lib();
+  const direct: Agent = new AgentClass({ ...timeouts, connect: wrap(connector(connectOpts)) });
   let proxied: ProxyAgent | undefined;
   if (o.proxy) {
-    proxied = new ProxyAgent({ uri: o.proxy, ...timeouts, requestTls: connectOpts, proxyTls: { timeout: o.connectTimeoutMs } });
+    proxied = new ProxyAgentClass({ uri: o.proxy, ...timeouts, requestTls: connectOpts, proxyTls: { timeout: o.connectTimeoutMs } });
     if (pin) {
       // ProxyAgent offers no hook for the TLS connection made through the
       // tunnel; wrap its private endpoint connector, and fail closed if gone.
