@@ -1,6 +1,7 @@
 // `wapt-get audit [NAME…]` (W-G2): runs audit hooks and stores OK/WARNING/ERROR/UNKNOWN
 // in last_audit_status/on/output.
 import type { CommandSpec } from '../command.js';
+import { reportAfter } from './update-status.js';
 import { agentConfig, DRY_RUN, LOCK_TIMEOUT, verbIo } from '../progress.js';
 
 export const command: CommandSpec = {

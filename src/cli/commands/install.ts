@@ -1,6 +1,7 @@
 // `wapt-get install NAME|REQUIREMENT|FILE.wapt…` (W-G3): dependencies first, each package
 // fetched into the cache, verified, then installed in its own transaction.
 import type { CommandSpec } from '../command.js';
+import { reportAfter } from './update-status.js';
 import { agentConfig, DRY_RUN, FORCE, LIMIT_RATE, LOCK_TIMEOUT, printOutcome, verbIo, TRANSFER_LIMITS } from '../progress.js';
 
 export const command: CommandSpec = {

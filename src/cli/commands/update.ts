@@ -2,6 +2,7 @@
 // (W-F4), or import an offline bundle. Prints per-repository counts and totals.
 import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
+import { reportAfter } from './update-status.js';
 import { agentConfig, LIMIT_RATE, LOCK_TIMEOUT, TRANSFER_LIMITS } from '../progress.js';
 import type { Output } from '../output.js';
 import type { UpdateSummary, RepoUpdateResult, WaptConfig } from '../../agent/index.js';
