@@ -140,7 +140,12 @@ export class WaptDb {
         this.writes[s.which]++;
         this.writes[s.which === 'state' ? 'stateBytes' : 'indexBytes'] += s.bytes.length;
         // the second record of what is installed, as durable as the DB row it mirrors
-        if (s.which === 'state' && rows) await this.syncSide(rows);
+        if (s.which === 'state' && rows) {
+          await this.syncSide(rows).catch((err: unknown) => {
+            this.forced.add('state'); // the retry (db-reserve.ts) writes the state and its records again
+            throw err;
+          });
+        }
       }
       if (snaps.some((s) => s.which === 'state')) this.splitPending = false;
     });
