@@ -458,6 +458,7 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
     installTimeoutMs: g.duration('install_timeout', 3600_000),
     lockTimeoutMs: g.duration('lock_timeout', 60_000),
     limitRate: rateRaw ? parseRate(rateRaw, 'limit_rate') : null,
+    maxParallelDownloads: maxParallelOf(g.str('max_parallel_downloads')),
     transferTimeoutMs: g.duration('transfer_timeout', 2 * 3600_000),
     lowSpeedLimit: g.raw('low_speed_limit') ? (parseRate(g.raw('low_speed_limit')!, 'low_speed_limit') ?? 0) : 1024,
     lowSpeedTimeMs: g.duration('low_speed_time', 60_000),
@@ -492,7 +493,6 @@ function outboxMaxOf(v: string | null): number {
   if (v === null) return 50;
   if (!/^\d{1,5}$/.test(v) || Number(v) < 1) {
     throw new WaptError('CONFIG_INVALID', `outbox_max = ${v}: a whole number of reports, at least 1`, { detail: { key: 'outbox_max' } });
-    maxParallelDownloads: maxParallelOf(g.str('max_parallel_downloads')),
   }
   return Number(v);
 }
