@@ -97,6 +97,8 @@ export interface WaptConfig {
   lockTimeoutMs: number;
   /** Download rate limit in bytes/s; null = unlimited. */
   limitRate: number | null;
+  /** max_parallel_downloads: packages fetched at once by upgrade / download-upgrade / download (the rate cap is shared). */
+  maxParallelDownloads: number;
   /** transfer_timeout: longest one download may take, retries included (0 = none). */
   transferTimeoutMs: number;
   /** low_speed_limit (bytes/s, 0 = none) averaged over low_speed_time: slower transfers are aborted (curl -Y/-y). */
@@ -110,8 +112,6 @@ export interface WaptConfig {
   privateKey: string | null;
   personalCertificatePath: string | null;
   defaultPackagePrefix: string;
-  /** max_parallel_downloads: packages fetched at once by upgrade / download-upgrade / download (the rate cap is shared). */
-  maxParallelDownloads: number;
   defaultSourcesRoot: string | null;
   waptServer: string | null;
   loglevel: LogLevel;
@@ -488,14 +488,6 @@ export async function loadConfig(opts: LoadConfigOptions): Promise<WaptConfig> {
   return config;
 }
 
-/** ours (Fleet): how many unsent reports the outbox keeps (the newest always). */
-function outboxMaxOf(v: string | null): number {
-  if (v === null) return 50;
-  if (!/^\d{1,5}$/.test(v) || Number(v) < 1) {
-    throw new WaptError('CONFIG_INVALID', `outbox_max = ${v}: a whole number of reports, at least 1`, { detail: { key: 'outbox_max' } });
-  }
-  return Number(v);
-}
 /** max_parallel_downloads (issue 12 §4): 1 downloads one package at a time. */
 function maxParallelOf(v: string | null): number {
   if (v === null) return 4;
@@ -505,3 +497,11 @@ function maxParallelOf(v: string | null): number {
   return Number(v);
 }
 
+/** ours (Fleet): how many unsent reports the outbox keeps (the newest always). */
+function outboxMaxOf(v: string | null): number {
+  if (v === null) return 50;
+  if (!/^\d{1,5}$/.test(v) || Number(v) < 1) {
+    throw new WaptError('CONFIG_INVALID', `outbox_max = ${v}: a whole number of reports, at least 1`, { detail: { key: 'outbox_max' } });
+  }
+  return Number(v);
+}
