@@ -133,3 +133,15 @@ test('safe from cron: a second run while one holds DIR/.wapt-get-mirror.lock get
   expect(r.stderr).toContain('[LOCK_BUSY]');
   expect((await w.mirror()).code).toBe(0); // the dead holder's lock is taken over
 });
+
+test('--limit-rate caps the run: 256 KiB of new packages at 64k take about 4 s, not a burst', async () => {
+  await w.publish([{ name: 'tis-slow', version: '1.0-1' }], 256);
+  const t0 = Date.now();
+  const r = await w.mirror(['--json', '--limit-rate', '64k']);
+  const seconds = (Date.now() - t0) / 1000;
+  expect(r.code).toBe(0);
+  const rep = JSON.parse(r.stdout);
+  expect(rep.downloaded).toEqual(['tis-slow_1.0-1.wapt']);
+  expect(rep.bytes).toBeGreaterThan(256 * 1024);
+  expect(seconds).toBeGreaterThan((rep.bytes / (64 * 1024)) * 0.6);
+});
