@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import initSqlJs from 'sql.js';
 import { migrate, openDb, type AvailableInput } from '../../src/agent/db/index.js';
 import { indexPathOf } from '../../src/agent/db/open.js';
+import { closureCandidates } from '../../src/agent/candidates.js';
 
 let dir: string;
 let dbPath: string;
@@ -231,4 +232,40 @@ describe('kill -9 during a write of each file', () => {
       db.close();
     }
   }, 120_000);
+});
+
+describe('upgrade reads only what it can reach (issue 12 §3)', () => {
+  function dep(name: string, depends = ''): AvailableInput {
+    return { package: name, version: '2-1', filename: `${name}.wapt`, control: `package : ${name}\nversion : 2-1\ndepends : ${depends}\n` };
+  }
+
+  it('the candidates are the installed names and their depends closure, not the whole index; a {uuid} depends falls back to the whole index', async () => {
+    const db = await openDb(dbPath);
+    db.transaction(() =>
+      db.available.replaceRepo('main', [
+        dep('tis-a', 'tis-b(>=1)'),
+        dep('tis-b', 'tis-c'),
+        dep('tis-c'),
+        ...Array.from({ length: 500 }, (_, i) => dep(`tis-other${i}`)),
+      ]),
+    );
+    const names = (cs: { control: Map<string, string> }[] | undefined) => cs?.map((c) => c.control.get('package')).sort();
+    const some = closureCandidates(
+      db,
+      ['tis-a'],
+      () => 0,
+      () => true,
+    );
+    expect(names(some)).toEqual(['tis-a', 'tis-b', 'tis-c']);
+    db.transaction(() => db.available.replaceRepo('main', [dep('tis-a', '{0b5c1e2a-0000-4000-8000-000000000000}')]));
+    expect(
+      closureCandidates(
+        db,
+        ['tis-a'],
+        () => 0,
+        () => true,
+      ),
+    ).toBeUndefined();
+    db.close();
+  });
 });
