@@ -11,11 +11,6 @@ import { ERROR_TABLE } from '../errors.js';
 function hintOf(code: string): string | undefined {
   return code in ERROR_TABLE ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].remedy : undefined;
 }
-import { ERROR_TABLE } from '../errors.js';
-
-function hintOf(code: string): string | undefined {
-  return code in ERROR_TABLE ? ERROR_TABLE[code as keyof typeof ERROR_TABLE].remedy : undefined;
-}
 
 export const DRY_RUN: OptionSpec = { flags: '-n, --dry-run', description: 'print the exact plan and change nothing' };
 export const LOCK_TIMEOUT: OptionSpec = {
@@ -75,7 +70,6 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
     },
     result(r: StepResult) {
       logFileOf(ctx)?.write(`  ${r.package} ${r.status}${r.status === 'ERROR' ? ` [${r.error_code}] ${r.message ?? ''}` : ''}\n`);
-      logFileOf(ctx)?.write(`  ${r.package} ${r.status}${r.status === 'ERROR' ? ` [${r.error_code}] ${r.message ?? ''}` : ''}\n`);
       if (r.status === 'ERROR') {
         const hint = r.error_code ? hintOf(r.error_code) : undefined;
         // --quiet (cron) still shows failures, in the one-line error format
@@ -85,7 +79,6 @@ export function verbIo(ctx: CommandContext, word?: string): VerbIo {
       } else out.info(`  ${out.ce.green(r.status)}`);
     },
     output(chunk: string) {
-      logFileOf(ctx)?.write(chunk);
       logFileOf(ctx)?.write(chunk);
       // live hook output only on a terminal; it is stored in the DB (install_output) anyway
       out.progress(chunk);
