@@ -179,3 +179,77 @@ describe('a freshness key alone cannot publish a changed package set', () => {
     expect((await readRepoRow(dbdirOf(site, 'fresh-edit'), 'global')).all.map((a) => a.package)).toContain('tis-secfix');
   });
 });
+
+// Found by the red-team review: the freshness key re-signs an OLD genuine statement (even an
+// expired one) to bring back an older package set. The content statement's own version is
+// tracked apart from the freshness version, so that is a rollback (TUF: timestamp-key
+// compromise must not allow snapshot rollback).
+describe('a freshness key cannot roll clients back to an older package set', () => {
+  test('renewing an older genuine Packages → INDEX_ROLLBACK, the newer package set (with the fix) kept', async () => {
+    const dir = join(site.www, 'fresh-rollback');
+    const work = join(site.dir, 'work');
+    await buildSpec(site.pki, work, dir, { name: 'tis-app', version: '1.0-1' });
+    await signedScan(site.pki, dir, { now: new Date(Date.now() - 2 * 3_600_000) });
+    const old = await readFile(join(dir, 'Packages'));
+    const cfg = await site.config('fresh-rollback', 'fresh-rollback', { index_freshness_signer: fresh.certPath });
+    expect((await site.cli(cfg, ['update'])).code).toBe(0);
+    await buildSpec(site.pki, work, dir, { name: 'tis-secfix', version: '2.0-1' });
+    await signedScan(site.pki, dir);
+    expect((await site.cli(cfg, ['update'])).code).toBe(0);
+    expect((await readRepoRow(dbdirOf(site, 'fresh-rollback'), 'global')).all.map((a) => a.package)).toContain('tis-secfix');
+    // The attacker holds only the freshness key and an old Packages file.
+    await writeFile(join(dir, 'Packages'), old);
+    expect((await refresh(dir, FRESH_KEY())).code).toBe(0);
+    const db = await readFile(join(dbdirOf(site, 'fresh-rollback'), 'waptdb.sqlite'));
+    const r = await site.json(cfg, ['update']);
+    expect(r.code).toBe(3);
+    expect(r.data.error.code).toBe('INDEX_ROLLBACK');
+    expect((await readFile(join(dbdirOf(site, 'fresh-rollback'), 'waptdb.sqlite'))).equals(db)).toBe(true);
+  });
+
+  test('refresh-index refuses a lifetime over 31 days (USAGE): the online key signs only short-lived statements', async () => {
+    const dir = await servedRepo('fresh-long');
+    const r = await refresh(dir, [...FRESH_KEY(), '--expires', '60d']);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).error.code).toBe('USAGE');
+  });
+
+  test('a client refuses a freshness statement that lives longer than 31 days (INDEX_INVALID), DB unchanged', async () => {
+    const dir = await servedRepo('fresh-forever');
+    const cfg = await site.config('fresh-forever', 'fresh-forever', { index_freshness_signer: fresh.certPath });
+    expect((await site.cli(cfg, ['update'])).code).toBe(0);
+    const path = join(dir, 'Packages');
+    const idx = await readPackagesZip(path);
+    const genuine = parseStatement(idx.statement!.bytes);
+    const { sha256Hex } = await import('../../src/repo/statement/statement.js');
+    const { serializeFreshness } = await import('../../src/repo/statement/freshness.js');
+    const { signSha256 } = await import('../../src/crypto/index.js');
+    const now = new Date();
+    // Made by hand: createFreshness itself refuses such a lifetime.
+    const bytes = serializeFreshness({
+      format: 1,
+      repository: genuine.repository,
+      version: Math.floor(now.getTime() / 1000),
+      created: now.toISOString(),
+      expires: new Date(now.getTime() + 3650 * DAY).toISOString(),
+      statement_sha256: sha256Hex(idx.statement!.bytes),
+      packages_sha256: genuine.packages_sha256,
+      signer_fingerprint: (await import('../../src/crypto/index.js')).fingerprintSha256(fresh.cert),
+    });
+    const sig = Buffer.from(signSha256(fresh.privateKey, bytes).toString('base64') + '\n');
+    const { PackageZip } = await import('../../src/package/zip-reader.js');
+    const { writeZip } = await import('../../src/package/zip-writer.js');
+    const zip = await PackageZip.open(path);
+    const inputs: { name: string; source: { buffer: Buffer } }[] = [];
+    for (const m of zip.members) if (!m.isDirectory) inputs.push({ name: m.name, source: { buffer: await zip.readMember(m.name, 1 << 26) } });
+    zip.close();
+    inputs.push({ name: FRESHNESS_MEMBER, source: { buffer: bytes } }, { name: `${FRESHNESS_MEMBER}.sig`, source: { buffer: sig } });
+    inputs.push({ name: 'ssl/fresh.crt', source: { buffer: Buffer.from(certificateToPem(fresh.cert)) } });
+    await writeZip(path, inputs, { mtime: new Date() });
+    const db = await readFile(join(dbdirOf(site, 'fresh-forever'), 'waptdb.sqlite'));
+    const r = await site.json(cfg, ['update']);
+    expect(r.code).toBe(3);
+    expect(r.data.error.code).toBe('INDEX_INVALID');
+    expect((await readFile(join(dbdirOf(site, 'fresh-forever'), 'waptdb.sqlite'))).equals(db)).toBe(true);
+  });
+});

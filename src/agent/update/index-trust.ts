@@ -2,7 +2,8 @@
 // carry), not per local name: an older bundle imported under a new `--as` name, or
 // a mirror configured twice, meets the same rollback state. In `params` (no schema
 // change), written in the same transaction as the index it describes:
-//   index.trust.<identity>     {"version":N,"packages_sha256":"…"}  highest accepted
+//   index.trust.<identity>     {"version":N,"packages_sha256":"…",   highest accepted (effective),
+//                               "statement_version":M, "statement_packages_sha256":"…"}  and content statement
 //   index.repository.<local>   <identity>                           first accepted (TOFU)
 import { loadSignerPins, type RepositorySigners } from '../../crypto/index.js';
 import { parseStatement, type IndexStatement, type VerifiedStatement } from '../../repo/index.js';
@@ -16,11 +17,17 @@ export interface IndexTrustContext {
   signers: RepositorySigners;
   lastSeenVersion: number | null;
   lastSeenPackagesSha256: string | null;
+  /** The content statement's own mark (a freshness statement may not renew an older one). */
+  lastSeenStatementVersion?: number | null;
+  lastSeenStatementPackagesSha256?: string | null;
 }
 
 interface TrustState {
   version: number;
   packages_sha256: string;
+  /** Absent in states written before freshness rollback was checked. */
+  statement_version?: number;
+  statement_packages_sha256?: string;
 }
 
 const trustKey = (identity: string) => `index.trust.${identity}`;
@@ -87,6 +94,8 @@ export async function indexTrustContext(
     signers: await signersFor(db, repos, local, identity),
     lastSeenVersion,
     lastSeenPackagesSha256: state && state.version === lastSeenVersion ? state.packages_sha256 : null,
+    lastSeenStatementVersion: state?.statement_version ?? null,
+    lastSeenStatementPackagesSha256: state?.statement_packages_sha256 ?? null,
   };
 }
 
@@ -94,7 +103,14 @@ export async function indexTrustContext(
 export function recordIndexTrust(db: WaptDb, local: string, st: VerifiedStatement): void {
   if (db.params.get(identityKey(local)) === undefined) db.params.set(identityKey(local), st.repository);
   const prev = readState(db, st.repository);
-  if (prev === null || st.version >= prev.version) {
-    db.params.set(trustKey(st.repository), JSON.stringify({ version: st.version, packages_sha256: st.packagesSha256 } satisfies TrustState));
-  }
+  // Both marks only rise; verifyStatement refused anything below them before we got here.
+  const content =
+    prev?.statement_version !== undefined && prev.statement_version > st.statementVersion
+      ? { statement_version: prev.statement_version, statement_packages_sha256: prev.statement_packages_sha256 }
+      : { statement_version: st.statementVersion, statement_packages_sha256: st.packagesSha256 };
+  const effective = prev === null || st.version >= prev.version ? { version: st.version, packages_sha256: st.packagesSha256 } : prev;
+  db.params.set(
+    trustKey(st.repository),
+    JSON.stringify({ version: effective.version, packages_sha256: effective.packages_sha256, ...content } satisfies TrustState),
+  );
 }

@@ -101,6 +101,8 @@ export function verifyIndexStatement(
       now: opts.now,
       lastSeenVersion: ctx ? ctx.lastSeenVersion : (opts.previous?.index_version ?? null),
       lastSeenPackagesSha256: ctx?.lastSeenPackagesSha256 ?? null,
+      lastSeenStatementVersion: ctx?.lastSeenStatementVersion ?? null,
+      lastSeenStatementPackagesSha256: ctx?.lastSeenStatementPackagesSha256 ?? null,
       expectedRepository: ctx?.expectedRepository ?? null,
       signers: ctx?.signers,
       freshness: index.statement?.freshness ?? null,

@@ -36,6 +36,12 @@ export interface CreateFreshnessOptions {
   now?: Date;
 }
 
+/**
+ * The longest a freshness statement may live (clients refuse more): the freshness key is
+ * online, so what it signs must run out soon on its own (TUF keeps timestamp roles short).
+ */
+export const MAX_FRESHNESS_LIFETIME_S = 31 * 86_400;
+
 export function serializeFreshness(f: FreshnessFields): Buffer {
   const ordered: FreshnessFields = {
     format: f.format,
@@ -53,6 +59,12 @@ export function serializeFreshness(f: FreshnessFields): Buffer {
 export function createFreshness(opts: CreateFreshnessOptions): IndexStatement & { fields: FreshnessFields } {
   if (!Number.isFinite(opts.expiresInMs) || opts.expiresInMs <= 0) {
     throw new WaptError('USAGE', `freshness lifetime must be positive (got ${opts.expiresInMs} ms)`);
+  }
+  if (opts.expiresInMs > MAX_FRESHNESS_LIFETIME_S * 1000) {
+    throw new WaptError(
+      'USAGE',
+      `a freshness statement lives at most ${MAX_FRESHNESS_LIFETIME_S / 86_400} days (clients refuse longer ones); renew it daily instead`,
+    );
   }
   const now = opts.now ?? new Date();
   const fields: FreshnessFields = {

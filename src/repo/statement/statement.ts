@@ -12,7 +12,7 @@ import {
   type SignerRole,
   type TrustStore,
 } from '../../crypto/index.js';
-import { FRESHNESS_MEMBER, parseFreshness } from './freshness.js';
+import { FRESHNESS_MEMBER, MAX_FRESHNESS_LIFETIME_S, parseFreshness } from './freshness.js';
 import { MAX_VERSION_LEAD_S, parseStatement, sha256Hex, STATEMENT_MEMBER, type IndexStatement } from './create.js';
 
 // The writing half keeps its old import path (statement.js).
@@ -27,6 +27,13 @@ export interface VerifyStatementOptions {
   lastSeenVersion: number | null;
   /** packages_sha256 accepted at lastSeenVersion: an equal version must be the same index (TUF 5.4.3.1). */
   lastSeenPackagesSha256?: string | null;
+  /**
+   * Highest CONTENT statement version accepted, and its packages_sha256: a freshness
+   * statement may renew only that statement or a newer one, never bring back an older
+   * package set (freshness-key compromise is not a rollback).
+   */
+  lastSeenStatementVersion?: number | null;
+  lastSeenStatementPackagesSha256?: string | null;
   /** The repository name this client expects (repository_id, or the one first accepted); null: take the first. */
   expectedRepository?: string | null;
   /** The repository's pins (index_signer, index_freshness_signer); absent: the default rule. */
@@ -165,8 +172,35 @@ export function verifyStatement(
       throw new WaptError('INDEX_ROLLBACK', `the freshness statement version ${f.version} is older than the statement it renews (${fields.version})`);
     }
     checkVersionLead('freshness statement', f.version, f.created, now);
+    const lifetime = (Date.parse(f.expires) - Date.parse(f.created)) / 1000;
+    if (lifetime > MAX_FRESHNESS_LIFETIME_S) {
+      throw new WaptError(
+        'INDEX_INVALID',
+        `the freshness statement lives ${Math.round(lifetime / 86_400)} days (created ${f.created}, expires ${f.expires}); at most ${MAX_FRESHNESS_LIFETIME_S / 86_400} are accepted`,
+        { detail: { created: f.created, expires: f.expires } },
+      );
+    }
     effective = { version: f.version, created: f.created, expires: f.expires };
     freshness = { fingerprint: f.signer_fingerprint, version: f.version };
+  }
+  // 6a. The content statement itself may not go back either, whatever renews it.
+  const lastContent = opts.lastSeenStatementVersion ?? null;
+  if (lastContent !== null && fields.version < lastContent) {
+    throw new WaptError(
+      'INDEX_ROLLBACK',
+      `the index statement version ${fields.version} is older than statement version ${lastContent} already accepted${fr ? ': a freshness statement cannot bring back an older package set' : ''}`,
+      { detail: { offered: fields.version, lastSeen: lastContent } },
+    );
+  }
+  if (
+    lastContent !== null &&
+    fields.version === lastContent &&
+    opts.lastSeenStatementPackagesSha256 &&
+    opts.lastSeenStatementPackagesSha256 !== fields.packages_sha256
+  ) {
+    throw new WaptError('INDEX_VERSION_REUSED', `index statement version ${fields.version} was accepted before over other packages`, {
+      detail: { version: fields.version, offered: fields.packages_sha256, accepted: opts.lastSeenStatementPackagesSha256 },
+    });
   }
   // 6. Rollback, and an equal version that is another index (tuf-js EqualVersionError).
   if (opts.lastSeenVersion !== null && effective.version < opts.lastSeenVersion) {
