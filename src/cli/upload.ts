@@ -56,12 +56,13 @@ export async function uploadToServer(ctx: CommandContext, server: string, file: 
     { authorization: `Bearer ${token}`, 'content-type': 'application/zip', 'content-length': String(size) },
     http,
   );
-  const body = (res.body ?? {}) as { error?: { code?: string; message?: string }; status?: string; path?: string };
-  if (res.status >= 200 && res.status < 300) return { package: name, path: body.path ?? `${base}/${name}`, status: body.status ?? 'published', ...body };
-  const code = body.error?.code;
+  // serve answers errors as {code, message} (server/registry/http.ts).
+  const body = (res.body ?? {}) as { code?: string; message?: string; status?: string; path?: string };
+  if (res.status >= 200 && res.status < 300) return { package: name, ...body, path: `${base}/${name}`, status: body.status ?? 'published' };
+  const code = body.code;
   // The server's code when it is one of ours (PACKAGE_EXISTS, SIGNATURE_INVALID…); else SERVER_REFUSED with its code.
   const ours = code && code in ERROR_TABLE ? (code as ErrorCode) : 'SERVER_REFUSED';
-  throw new WaptError(ours, `${base} refused ${name}: HTTP ${res.status}${code ? ` ${code}` : ''}${body.error?.message ? `: ${body.error.message}` : ''}`, {
+  throw new WaptError(ours, `${base} refused ${name}: HTTP ${res.status}${code ? ` ${code}` : ''}${body.message ? `: ${body.message}` : ''}`, {
     detail: { status: res.status, server_code: code ?? null },
   });
 }

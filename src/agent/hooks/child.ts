@@ -15,8 +15,12 @@ import type { ChildReady, HookJob, HookReply } from './protocol.js';
 let persistent: Record<string, unknown> = {};
 let replied = false;
 
-function errorInfo(err: unknown): { message: string; stack?: string } {
-  if (err instanceof Error) return { message: err.message || err.name, stack: err.stack };
+function errorInfo(err: unknown): { message: string; stack?: string; code?: string } {
+  if (err instanceof Error) {
+    // A helper's stable code (SOURCE_DIGEST_MISMATCH…) travels to the runner, which decides whether to keep it.
+    const code = (err as { code?: unknown }).code;
+    return { message: err.message || err.name, stack: err.stack, ...(typeof code === 'string' && /^[A-Z][A-Z_]+$/.test(code) ? { code } : {}) };
+  }
   return { message: String(err) };
 }
 

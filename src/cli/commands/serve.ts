@@ -119,6 +119,30 @@ async function upstreamFrom(ctx: CommandContext, opts: CommandOptions) {
   };
 }
 
+/** --index-key: uploads verified with the trusted directory, then re-indexed and re-signed (server/publisher.ts). */
+async function publisherFrom(ctx: CommandContext, opts: CommandOptions, repoDir: string, withManagement: boolean) {
+  if (!opts.indexKey && !opts.indexCert) return undefined;
+  if (!opts.indexKey || !opts.indexCert) throw new WaptError('USAGE', '--index-key and --index-cert go together');
+  if (!withManagement) throw new WaptError('USAGE', '--index-key needs --data-dir (uploads are an admin path, B2)');
+  const { loadSigner } = await import('../signing-key.js');
+  const { trustStoreFor } = await import('../context.js');
+  const { parseDuration } = await import('../../repo/index.js');
+  const { Publisher } = await import('../../server/index.js');
+  const signer = await loadSigner(ctx, {
+    key: resolve(ctx.cwd, opts.indexKey),
+    cert: resolve(ctx.cwd, opts.indexCert),
+    passwordFile: opts.indexPasswordFile ? resolve(ctx.cwd, opts.indexPasswordFile) : undefined,
+  });
+  const trust = await trustStoreFor(ctx, opts.trusted);
+  return new Publisher({
+    repoDir,
+    trust,
+    signing: { key: signer.key, cert: signer.certificates[0]!, expiresInMs: parseDuration(String(opts.indexExpires ?? '7d')) },
+    maxBytes: 4 * 1024 ** 3,
+    onWarning: (m) => ctx.out.warn(m),
+  });
+}
+
 export const command: CommandSpec = {
   name: 'serve',
   summary: 'serve a repository directory over HTTPS (demos and small sites; use nginx in production)',
@@ -146,6 +170,11 @@ export const command: CommandSpec = {
     { flags: '--upstream <url>', description: 'relay: forward every accepted report unchanged to this serve (head office)' },
     { flags: '--upstream-token-file <file>', description: "relay: this relay's admin token at the upstream (role operate)" },
     { flags: '--upstream-ca <pem>', description: "relay: CA bundle or pinned certificate of the upstream (default: the system's)" },
+    { flags: '--index-key <pem>', description: 'accept package uploads (PUT /api/v1/packages/…, role admin) and re-sign the index with this key' },
+    { flags: '--index-cert <crt>', description: 'certificate of --index-key (a code-signing or pinned index signer)' },
+    { flags: '--index-password-file <file>', description: 'file holding the password of --index-key (else $WAPT_KEY_PASSWORD)' },
+    { flags: '--index-expires <duration>', description: 'lifetime of the statements serve signs after an upload', default: '7d' },
+    { flags: '--trusted <dir>', description: 'trusted directory uploads must verify against (default: ssl/ beside wapt-get.ini)' },
     { flags: '--keep-reports <age>', description: 'delete stored reports older than this (e.g. 90d)' },
     { flags: '--expire-hosts <age>', description: 'forget hosts not seen for this long (e.g. 180d; a tombstone stays)' },
   ],
@@ -169,6 +198,7 @@ export const command: CommandSpec = {
     const hostRepoDir = opts.hostRepo ? await directory(ctx, '--host-repo', opts.hostRepo) : undefined;
     const port = parsePort(String(opts.port ?? '8443'));
     const management = await managementFrom(ctx, opts);
+    const publisher = await publisherFrom(ctx, opts, repoDir, Boolean(management));
     const upstream = await upstreamFrom(ctx, opts);
     if (upstream && !management) throw new WaptError('USAGE', '--upstream needs --data-dir (the relay queue lives there)');
     if ((opts.adminTokensFile || opts.adminCa) && !management) throw new WaptError('USAGE', '--admin-tokens-file and --admin-ca need --data-dir');
@@ -201,7 +231,7 @@ export const command: CommandSpec = {
       port,
       certPath: tls.certPath,
       keyPath: tls.keyPath,
-      management,
+      management: management && { ...management, publisher },
       adminCaPath: opts.adminCa ? resolve(ctx.cwd, opts.adminCa) : undefined,
       log: (line) => ctx.out.info(line),
     });
