@@ -15,13 +15,15 @@ import { fetchIndex, type IndexSource } from './source.js';
 import { revertRepoToDisk } from './revert.js';
 import { verifyIndex, verifyIndexStatement, type RejectedEntry, type VerifiedIndex, type VerifyIndexOptions } from './verify-index.js';
 import type { VerifiedStatement } from '../../repo/index.js';
+import { trustKeyOf, VerifyCache, verifyCachePath } from './verify-cache.js';
 
 /** What update needs of the runtime (AgentRuntime fits). */
 export interface UpdateDeps {
   db: WaptDb;
   trust: TrustStore;
   log: AgentLog;
-  config: { cacheDir: string; repos: RepoConfig[] };
+  /** dbdir: where the entry verification cache lives (absent: no cache). */
+  config: { cacheDir: string; repos: RepoConfig[]; dbdir?: string };
 }
 
 export interface RepoUpdateResult {
@@ -31,6 +33,9 @@ export interface RepoUpdateResult {
   packages: number;
   rejected: number;
   rejected_entries: RejectedEntry[];
+  /** Issue 12 §2: entry signatures checked with RSA this run / answered by the verification cache. */
+  verified_entries?: number;
+  cached_entries?: number;
   signed: boolean;
   index_version: number | null;
   index_expires: string | null;
@@ -57,6 +62,7 @@ export interface UpdateTarget {
  */
 export async function readAndVerify(deps: UpdateDeps, path: string, name: string, allowUnsigned: boolean, now: Date): Promise<VerifiedIndex> {
   const previous = deps.db.repos.get(name);
+  const cachePath = deps.config.dbdir ? verifyCachePath(deps.config.dbdir, name) : null;
   let opts: VerifyIndexOptions | undefined;
   let checked: VerifiedStatement | null = null;
   let refusal: unknown;
@@ -70,6 +76,7 @@ export async function readAndVerify(deps: UpdateDeps, path: string, name: string
           const context = await indexTrustContext(deps.db, deps.config.repos, name, head.statement, previous);
           opts = { trust: deps.trust, previous, allowUnsigned, context, now };
           checked = verifyIndexStatement(head, opts);
+          if (cachePath) opts.cache = await VerifyCache.load(cachePath, trustKeyOf(deps.trust, context.signers), (m) => deps.log.warn(m));
         } catch (err) {
           refusal = err;
           throw err;
@@ -81,7 +88,10 @@ export async function readAndVerify(deps: UpdateDeps, path: string, name: string
     if (err === refusal || e.code === 'INDEX_INVALID' || e.code === 'IO_ERROR') throw e;
     throw new WaptError('INDEX_INVALID', `${path}: the Packages zip is damaged: ${e.message}`, { cause: err });
   }
-  return verifyIndex(index, opts!, checked);
+  const verified = verifyIndex(index, opts!, checked);
+  // the verdicts are facts about bytes, true whether or not this index is stored
+  await opts!.cache?.save(cachePath!).catch((err: Error) => deps.log.warn(`${cachePath}: verification cache not saved: ${err.message}`));
+  return verified;
 }
 
 /** Replaces the repository's entries and state in one transaction, then saves the DB. */
@@ -128,6 +138,8 @@ export async function storeIndex(
     packages: row.packages_count,
     rejected: row.rejected_count,
     rejected_entries: verified.rejected,
+    verified_entries: verified.verifiedEntries,
+    cached_entries: verified.cachedEntries,
     signed: st !== null,
     index_version: row.index_version,
     index_expires: row.index_expires,

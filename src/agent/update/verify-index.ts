@@ -3,7 +3,7 @@
 // by entry. Pure apart from the crypto: an index in, a verdict out.
 import type { X509Certificate } from 'node:crypto';
 import { WaptError, asWaptError } from '../../errors.js';
-import type { TrustStore } from '../../crypto/index.js';
+import { fingerprintSha256, type TrustStore } from '../../crypto/index.js';
 import { checkControlSafety, field, serializeControl, type ControlFields } from '../../package/index.js';
 import { verifyControlSignature } from '../../package/index.js';
 import type { PackagesIndex } from '../../repo/index.js';
@@ -11,6 +11,7 @@ import { verifyStatement, type VerifiedStatement } from '../../repo/index.js';
 import type { AvailableInput } from '../db/index.js';
 import type { RepoRow } from '../db/types.js';
 import type { IndexTrustContext } from './index-trust.js';
+import type { VerifyCache } from './verify-cache.js';
 
 export interface RejectedEntry {
   package: string;
@@ -24,6 +25,9 @@ export interface VerifiedIndex {
   statement: VerifiedStatement | null;
   accepted: AvailableInput[];
   rejected: RejectedEntry[];
+  /** Entries whose signature was checked with RSA this time, and those the cache answered. */
+  verifiedEntries: number;
+  cachedEntries: number;
 }
 
 export interface VerifyIndexOptions {
@@ -35,6 +39,8 @@ export interface VerifyIndexOptions {
   /** X2 identity, pins and rollback state of the repository (index-trust.ts); absent: the local row's version only. */
   context?: IndexTrustContext;
   now?: Date;
+  /** Issue 12 §2: verdicts of identical signatures over identical bytes (verify-cache.ts). */
+  cache?: VerifyCache;
 }
 
 /** A file name the cache can use as is: one path segment, no control characters. */
@@ -75,7 +81,18 @@ function checkEntry(fields: ControlFields, certificates: X509Certificate[], opts
     throw new WaptError('INDEX_INVALID', `${field(fields, 'package')}: filename ${JSON.stringify(filename)} is not a plain *.wapt file name`);
   }
   checkControlSafety(fields, `index entry ${field(fields, 'package')}`); // W-C1, W-A3
+  const known = opts.cache?.lookup(fields, certificates);
+  if (known) {
+    // only the RSA check of identical bytes is skipped: the chain (X4, CRLs, validity) is judged now
+    opts.trust.verifyChain(
+      known,
+      certificates.filter((c) => c !== known),
+      { at: opts.now },
+    );
+    return entryFromControl(fields, fingerprintSha256(known));
+  }
   const v = verifyControlSignature(fields, { certificates, trust: opts.trust, at: opts.now });
+  opts.cache?.remember(fields, v.fingerprint);
   return entryFromControl(fields, v.fingerprint);
 }
 
@@ -131,5 +148,6 @@ export function verifyIndex(index: PackagesIndex, opts: VerifyIndexOptions, chec
       });
     }
   }
-  return { statement, accepted, rejected };
+  const verifiedEntries = opts.cache ? opts.cache.verified : accepted.length;
+  return { statement, accepted, rejected, verifiedEntries, cachedEntries: opts.cache?.cached ?? 0 };
 }
