@@ -23,7 +23,7 @@ afterAll(async () => {
   await w?.stop();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const digest = async (p: string) => sha256(await readFile(p));
 const work = () => path.join(w.mirrorDir, '.wapt-get-mirror.work');
 

@@ -10,10 +10,13 @@ const dir = () => mkdtemp(path.join(os.tmpdir(), 'wapt-mirror-state-'));
 test('written 0600, read back; the mark rises and never falls (equal keeps the first digest)', async () => {
   const d = await dir();
   const s = emptyState();
-  raiseTrust(s, 'prod', 5, 'aa');
-  raiseTrust(s, 'prod', 3, 'bb');
-  raiseTrust(s, 'prod', 5, 'cc');
+  raiseTrust(s, { repository: 'prod', version: 5, packagesSha256: 'aa', statementVersion: 5 });
+  raiseTrust(s, { repository: 'prod', version: 3, packagesSha256: 'bb', statementVersion: 3 });
+  raiseTrust(s, { repository: 'prod', version: 5, packagesSha256: 'cc', statementVersion: 5 });
   expect(s).toMatchObject({ repository: 'prod', trust: { prod: { version: 5, packages_sha256: 'aa' } } });
+  // a freshness renewal raises the effective version, the content mark stays
+  raiseTrust(s, { repository: 'prod', version: 7, packagesSha256: 'aa', statementVersion: 5 });
+  expect(s.trust.prod).toEqual({ version: 7, packages_sha256: 'aa', statement_version: 5, statement_packages_sha256: 'aa' });
   await writeMirrorState(d, s);
   expect((await stat(path.join(d, MIRROR_STATE_FILE))).mode & 0o777).toBe(0o600);
   expect(await readMirrorState(d)).toEqual(s);

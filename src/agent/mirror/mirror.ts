@@ -90,6 +90,8 @@ async function verifyOriginIndex(path: string, o: MirrorOptions, state: MirrorSt
             signers: o.signers,
             lastSeenVersion: mark?.version ?? null,
             lastSeenPackagesSha256: mark?.packages_sha256 ?? null,
+            lastSeenStatementVersion: mark?.statement_version ?? null,
+            lastSeenStatementPackagesSha256: mark?.statement_packages_sha256 ?? null,
           },
           now,
         };
@@ -199,7 +201,7 @@ export async function runMirror(o: MirrorOptions): Promise<MirrorReport> {
     const replaced = plan.download.filter((w) => present.has(w.filename));
     for (const w of plan.download) if (!present.has(w.filename)) await publishFile(join(work, w.filename), join(o.dir, w.filename));
     // X2: the mark rises before what it describes is served (checked first, stored second)
-    if (st) raiseTrust(state, st.repository, st.version, st.packagesSha256);
+    if (st) raiseTrust(state, st);
     await writeMirrorState(o.dir, state);
     await publishFile(indexTmp, join(o.dir, 'Packages'));
     report.published = true;

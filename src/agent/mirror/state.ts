@@ -18,6 +18,9 @@ export const MIRROR_WORK_DIR = '.wapt-get-mirror.work';
 export interface TrustMark {
   version: number;
   packages_sha256: string;
+  /** The content statement's own mark (a freshness statement may not renew an older content), as update/index-trust.ts keeps it. */
+  statement_version?: number;
+  statement_packages_sha256?: string;
 }
 
 export interface FileMark {
@@ -77,9 +80,14 @@ export async function writeMirrorState(dir: string, state: MirrorState): Promise
   await atomicWriteFile(join(dir, MIRROR_STATE_FILE), JSON.stringify(state), { mode: PRIVATE_FILE_MODE });
 }
 
-/** X2 after an accepted statement: the mark only rises (equal keeps the accepted digest). */
-export function raiseTrust(state: MirrorState, identity: string, version: number, packagesSha256: string): void {
-  const prev = state.trust[identity];
-  if (!prev || version > prev.version) state.trust[identity] = { version, packages_sha256: packagesSha256 };
-  state.repository ??= identity;
+/** X2 after an accepted statement: both marks only rise (verifyStatement refused anything below them), as update/index-trust.ts records them. */
+export function raiseTrust(state: MirrorState, st: { repository: string; version: number; packagesSha256: string; statementVersion: number }): void {
+  const prev = state.trust[st.repository];
+  const effective = !prev || st.version > prev.version ? { version: st.version, packages_sha256: st.packagesSha256 } : prev;
+  const content =
+    prev?.statement_version !== undefined && prev.statement_version > st.statementVersion
+      ? { statement_version: prev.statement_version, statement_packages_sha256: prev.statement_packages_sha256 }
+      : { statement_version: st.statementVersion, statement_packages_sha256: st.packagesSha256 };
+  state.trust[st.repository] = { version: effective.version, packages_sha256: effective.packages_sha256, ...content };
+  state.repository ??= st.repository;
 }
