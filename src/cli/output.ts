@@ -48,12 +48,12 @@ export class Output {
     if (this.quiet) return;
     const text = human();
     const lines = Array.isArray(text) ? text : [text];
-    if (lines.length) this.stdout.write(lines.join('\n') + '\n');
+    if (lines.length) this.stdout.write(inert(lines.join('\n')) + '\n');
   }
 
   /** Progress and step lines (stderr; hidden with --quiet and in --json mode). */
   info(msg: string): void {
-    if (!this.quiet && !this.json) this.stderr.write(msg + '\n');
+    if (!this.quiet && !this.json) this.stderr.write(inert(msg) + '\n');
   }
 
   debug(msg: string): void {
@@ -62,22 +62,36 @@ export class Output {
 
   /** Warnings always reach stderr, even with --json (stdout stays machine-readable). */
   warn(msg: string): void {
-    this.stderr.write(this.ce.yellow('warning: ') + msg + '\n');
+    this.stderr.write(this.ce.yellow('warning: ') + inert(msg) + '\n');
   }
 
   /** A failure line that --quiet keeps (not in --json mode: the JSON result carries it). */
   problem(msg: string): void {
-    if (!this.json) this.stderr.write(msg + '\n');
+    if (!this.json) this.stderr.write(inert(msg) + '\n');
   }
 
   error(msg: string): void {
-    this.stderr.write(this.ce.red('error: ') + msg + '\n');
+    this.stderr.write(this.ce.red('error: ') + inert(msg) + '\n');
   }
 
   /** Raw write to stderr for progress bars (only call when isTTY). */
   progress(text: string): void {
     if (!this.quiet && !this.json && this.isTTY) this.stderr.write(text);
   }
+}
+
+// C0 (but tab and newline), DEL, C1, and ESC unless it starts one of the few colour
+// sequences our palette writes (bold, dim, red, green, yellow and their resets): none of
+// them can hide text (no conceal, no black on black), set a title or move the cursor.
+const CONTROL = /\x1b(?!\[(?:1|2|22|31|32|33|39)m)|[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f\x80-\x9f]/g;
+
+/**
+ * Text that reaches a terminal may carry what a package author wrote (a description, a
+ * hook's message): control characters are shown as \xNN so no one can set the window
+ * title, clear the screen or hide a line behind a carriage return. Our own colours stay.
+ */
+export function inert(text: string): string {
+  return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** Decided for ONE stream: `show x > file` from a terminal writes no escape codes into the file. */

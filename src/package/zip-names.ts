@@ -35,15 +35,23 @@ export function checkMemberName(name: string): void {
 }
 
 /**
+ * Code points HFS+ ignores when it compares names (git CVE-2014-9390): on such a volume
+ * `set\u200Dup.mjs` IS setup.mjs, so the identity drops them too (red-team finding).
+ */
+const HFS_IGNORABLE = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
  * A member's identity: the key under which two names land on the same file on a
  * case-insensitive, normalising file system (NTFS, APFS). Unicode NFC, case folded
  * (upper then lower, so `ſ` and `K` fold as NTFS's upcase table does), and trailing
- * dots/spaces dropped per segment (Windows ignores them). The code-signing rule
+ * dots/spaces dropped per segment (Windows ignores them), HFS+'s ignorable code points
+ * dropped. The code-signing rule
  * (W-D5), the duplicate check and the hook finder all compare names through this.
  */
 export function foldMemberName(name: string): string {
   const body = name.endsWith('/') ? name.slice(0, -1) : name;
   return body
+    .replace(HFS_IGNORABLE, '')
     .normalize('NFC')
     .toUpperCase()
     .toLowerCase()

@@ -54,6 +54,10 @@ describe('W-D5: setup code is recognised by member identity, not exact spelling'
     ['trailing dots and spaces setup.mjs. .', 'setup.mjs. .'],
     ['long s ſetup.mjs (NTFS upcases ſ to S)', '\u017fetup.mjs'],
     ['upper case SETUP.PY', 'SETUP.PY'],
+    // red-team finding: HFS+ ignores these code points when it compares names
+    ['zero-width joiner set\u200Dup.mjs (HFS+)', 'set\u200Dup.mjs'],
+    ['left-to-right mark setup.MJS\u200E (HFS+)', 'setup.MJS\u200E'],
+    ['byte order mark setup.mjs\uFEFF (HFS+)', 'setup.mjs\uFEFF'],
   ])('deployer-signed package whose setup code is named %s is refused as CODESIGNING_REQUIRED', async (_t, name) => {
     const file = await forged(codeFree, { [name]: HOOK }, 'deployer');
     const { code, row } = await verifyJson(file);

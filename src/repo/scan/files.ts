@@ -6,6 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WaptError } from '../../errors.js';
 
 /** st null: not stat'ed (needStat said no). */
 export type ListedFile = { name: string; st: Stats | null } | { name: string; error: unknown };
@@ -14,14 +15,19 @@ const STAT_SLICE = 1000;
 
 /** Every `*.wapt` directly in `dir` (W-F2: not recursive), sorted by name. */
 export async function listPackageFiles(dir: string, needStat: (name: string) => boolean = () => true): Promise<ListedFile[]> {
-  const names = (await readdir(dir, { withFileTypes: true }))
-    .filter((d) => !d.isDirectory() && d.name.endsWith('.wapt'))
-    .map((d) => d.name)
-    .sort();
+  const entries = (await readdir(dir, { withFileTypes: true })).filter((d) => !d.isDirectory() && d.name.endsWith('.wapt'));
+  // Issue 8 §2: whoever may upload into the repository could link a private file outside it
+  // (e.g. /root/secret.wapt); a root scan must not read and publish it.
+  const links = new Set(entries.filter((d) => d.isSymbolicLink()).map((d) => d.name));
+  const names = entries.map((d) => d.name).sort();
   const out: ListedFile[] = new Array(names.length);
   for (let i = 0; i < names.length; i++) {
     if (i > 0 && i % STAT_SLICE === 0) await new Promise((r) => setImmediate(r));
     const name = names[i]!;
+    if (links.has(name)) {
+      out[i] = { name, error: new WaptError('ZIP_SYMLINK', `${name} is a symbolic link: not indexed (it may point outside the repository)`) };
+      continue;
+    }
     if (!needStat(name)) {
       out[i] = { name, st: null };
       continue;

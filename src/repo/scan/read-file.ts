@@ -3,7 +3,7 @@
 // listing saw. Synchronous on purpose: measured here, reading ahead on the
 // libuv thread pool (five callbacks per file) cost more system and user time
 // than it hid, for files in the page cache.
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { WaptError, asWaptError } from '../../errors.js';
 
 /**
@@ -42,7 +42,8 @@ function stampBefore(filename: string, stamp: FileStamp | null, before: Stats): 
 export function readWholeSync(path: string, filename: string, stamp: FileStamp | null): Whole {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NOFOLLOW: a *.wapt swapped for a symlink after the listing is not followed out of the repository.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     throw asWaptError(err);
   }
