@@ -1,8 +1,8 @@
 // Issue 12 §2: the entry verification cache. An update re-does only the RSA checks of
-// entries whose bytes are new: a key is sha256 over (the signed attributes' bytes, the
-// signature, the fingerprint of the certificate that verified them), so a hit means
-// "this exact signature over these exact bytes by this exact certificate verified
-// before". Everything else (filename, W-C1 safety, the signer's chain, X4, the
+// entries whose bytes are new: a key is sha256 over (the entry's fields, which fix the
+// signed bytes and the signature, and the fingerprint of the certificate that verified
+// them), so a hit means "this exact signature over these exact bytes by this exact
+// certificate verified before". Everything else (filename, W-C1 safety, the signer's chain, X4, the
 // statement) still runs on every entry. The file is private state in dbdir
 // (verify-cache.<repo>.json, 0600, written by rename, read with O_NOFOLLOW) and is
 // bound to the trust store's anchors and the repository's pins: made under others,
@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { atomicWriteFile } from '../../atomic-file.js';
 import { PRIVATE_FILE_MODE } from '../../private-state.js';
 import { fingerprintSha256, type RepositorySigners, type TrustStore } from '../../crypto/index.js';
-import { decodeBase64Loose } from '../../crypto/index.js';
-import { field, signedAttributeNames, signedAttributesJson, type ControlFields } from '../../package/index.js';
+import { field, type ControlFields } from '../../package/index.js';
 
 const FORMAT = 'wapt-get verify-cache 1';
 /** A cache of a 512 MB index is far below this; a bigger file is not ours. */
@@ -87,13 +86,12 @@ export class VerifyCache {
    * means "not known": the caller runs the full check and calls remember().
    */
   lookup(fields: ControlFields, certificates: X509Certificate[]): X509Certificate | null {
-    const parts = signedParts(fields);
-    if (!parts) return null;
+    if (!field(fields, 'signature')) return null;
     const wanted = field(fields, 'signer_fingerprint').toLowerCase();
     for (const cert of certificates) {
       const fp = fingerprintSha256(cert);
       if (wanted && fp !== wanted) continue;
-      const key = entryKey(parts, fp);
+      const key = entryKey(fields, fp);
       if (this.known.has(key)) {
         this.cached++;
         this.seen.add(key);
@@ -106,8 +104,7 @@ export class VerifyCache {
   /** After a full check that verified: the verdict is kept for the next update. */
   remember(fields: ControlFields, fingerprint: string): void {
     this.verified++;
-    const parts = signedParts(fields);
-    if (parts) this.seen.add(entryKey(parts, fingerprint));
+    this.seen.add(entryKey(fields, fingerprint));
   }
 
   /** Keeps exactly the verdicts of this index (entries gone from it are dropped). */
@@ -119,23 +116,18 @@ export class VerifyCache {
   }
 }
 
-function signedParts(fields: ControlFields): { blob: string; signature: Buffer } | null {
-  const sigText = field(fields, 'signature');
-  const attrs = signedAttributeNames(fields);
-  if (!sigText || attrs.length === 0) return null;
-  return { blob: signedAttributesJson(fields, attrs), signature: decodeBase64Loose(sigText) };
-}
-
-function entryKey(parts: { blob: string; signature: Buffer }, fingerprint: string): string {
-  const h = createHash('sha256');
-  const blob = Buffer.from(parts.blob, 'utf8');
-  // length-prefixed so no two different triples give the same input
-  for (const part of [blob, parts.signature, Buffer.from(fingerprint, 'ascii')]) {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64BE(BigInt(part.length));
-    h.update(len).update(part);
-  }
-  return h.digest('hex');
+/**
+ * sha256 over every field of the entry (names and values, JSON-encoded so no two maps
+ * share an input), then the fingerprint. The signed bytes (the signed_attributes JSON)
+ * and the signature are functions of these fields, so a hit implies both are identical;
+ * hashing the fields costs a fraction of re-serialising the signed attributes.
+ */
+function entryKey(fields: ControlFields, fingerprint: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify([...fields]))
+    .update('\n')
+    .update(fingerprint)
+    .digest('hex');
 }
 
 /** The file's text, or null (missing, a symlink, not ours, too big: with a warning when not just missing). */
