@@ -53,13 +53,6 @@ export async function hashExisting(path: string, hash: Hash): Promise<void> {
 
 /** Largest coalesced write: TLS hands over ≤16 KiB per chunk. */
 export const WRITE_BLOCK = 1024 * 1024;
-/**
- * After this many bytes written since the last one, an fdatasync runs in the
- * background (one at a time, never awaited by a write): the page cache is
- * flushed while the download goes on, so the fsync of commitPart finds little
- * left to write (it took 0.3-0.4 s per GiB at the end before).
- */
-export const SYNC_EVERY = 64 * 1024 * 1024;
 
 /** Blocks of finished writers, reused: a run of 100 downloads need not allocate 200 MiB for the GC. */
 const spareBlocks: Buffer[] = [];
@@ -86,11 +79,8 @@ export class PartWriter {
   /** Never rejects: a failure lands in `failed`. */
   private inFlight: Promise<void> | null = null;
   private failed: { err: unknown } | null = null;
-  private unsynced = 0;
   /** Set by close(): a write still waiting must not copy into blocks handed to another writer. */
   private closed = false;
-  /** The background fdatasync; never rejects (a failure lands in `failed`). */
-  private syncing: Promise<void> | null = null;
 
   private constructor(private readonly fh: FileHandle) {}
 
@@ -116,7 +106,6 @@ export class PartWriter {
         if (this.inFlight) await this.inFlight;
         else this.start();
       }
-      if (this.syncing) await this.syncing;
       if (this.failed) throw this.failed.err;
     } finally {
       await this.fh.close();
@@ -148,26 +137,11 @@ export class PartWriter {
     this.inFlight = writeAll(this.fh, block).then(
       () => {
         this.inFlight = null;
-        this.unsynced += block.length;
-        if (this.unsynced >= SYNC_EVERY && !this.syncing) this.syncBehind();
         if (this.fill > 0) this.start(); // write-behind: what arrived meanwhile goes next
       },
       (err: unknown) => {
         this.inFlight = null;
         this.failed = { err };
-      },
-    );
-  }
-
-  private syncBehind(): void {
-    this.unsynced = 0;
-    this.syncing = this.fh.datasync().then(
-      () => {
-        this.syncing = null;
-      },
-      (err: unknown) => {
-        this.syncing = null;
-        this.failed ??= { err: Object.assign(err as Error, { syscall: 'write' }) };
       },
     );
   }
