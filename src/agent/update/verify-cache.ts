@@ -46,6 +46,7 @@ export class VerifyCache {
   verified = 0;
   cached = 0;
   private readonly seen = new Set<string>();
+  private lastMiss: { fields: ControlFields; fp: string; key: string } | null = null;
 
   private constructor(
     private readonly known: ReadonlySet<string>,
@@ -86,12 +87,13 @@ export class VerifyCache {
    * means "not known": the caller runs the full check and calls remember().
    */
   lookup(fields: ControlFields, certificates: X509Certificate[]): X509Certificate | null {
-    if (!field(fields, 'signature')) return null;
+    if (this.known.size === 0 || !field(fields, 'signature')) return null; // cold: hash once, in remember()
     const wanted = field(fields, 'signer_fingerprint').toLowerCase();
     for (const cert of certificates) {
       const fp = fingerprintSha256(cert);
       if (wanted && fp !== wanted) continue;
       const key = entryKey(fields, fp);
+      this.lastMiss = { fields, fp, key }; // a miss hashes once: remember() reuses it
       if (this.known.has(key)) {
         this.cached++;
         this.seen.add(key);
@@ -104,7 +106,8 @@ export class VerifyCache {
   /** After a full check that verified: the verdict is kept for the next update. */
   remember(fields: ControlFields, fingerprint: string): void {
     this.verified++;
-    this.seen.add(entryKey(fields, fingerprint));
+    const m = this.lastMiss;
+    this.seen.add(m && m.fields === fields && m.fp === fingerprint ? m.key : entryKey(fields, fingerprint));
   }
 
   /** Keeps exactly the verdicts of this index (entries gone from it are dropped). */
