@@ -134,3 +134,14 @@ export function restrictToAdmins(dir: string, platform: NodeJS.Platform = proces
   const r = run('icacls', privateAclArgs(dir));
   if (r.code !== 0) throw new Error(`icacls could not restrict ${dir} to Administrators and SYSTEM (exit ${r.code ?? 'not started'})`);
 }
+
+/**
+ * Windows has no modes: the state dirs of an admin run (dbdir, cache) are kept to
+ * Administrators and SYSTEM with icacls, each run (cheap, and repairs a widened ACL).
+ * A non-admin (user mode) run keeps its own per-user folders as they are. No-op on POSIX,
+ * where ensurePrivateDir's 0700 does the job.
+ */
+export function protectStateDirs(dirs: readonly string[], o: { isAdmin: boolean; platform?: NodeJS.Platform; run?: ProbeRunner }): void {
+  if ((o.platform ?? process.platform) !== 'win32' || !o.isAdmin) return;
+  for (const d of dirs) restrictToAdmins(d, 'win32', o.run ?? realRunner);
+}

@@ -10,6 +10,7 @@ import { DB_FILENAME, openDb, type WaptDb } from './db/index.js';
 import { acquireLock, type Lock } from './lock.js';
 import { VERSION_STRING } from '../version.js';
 import { ensurePrivateDir } from '../private-state.js';
+import { protectStateDirs } from './platform.js';
 
 /** Where diagnostics go (the CLI passes its Output). */
 export interface AgentLog {
@@ -44,6 +45,11 @@ export class AgentRuntime {
     // Private state: dbdir and the cache 0700, tightened with a warning when found wider.
     await ensurePrivateDir(config.dbdir, { onWarning: (m) => opts.log.warn(m) });
     await ensurePrivateDir(config.cacheDir, { onWarning: (m) => opts.log.warn(m) });
+    try {
+      protectStateDirs([config.dbdir, config.cacheDir], { isAdmin: config.isRoot && config.userModeRoot === null });
+    } catch (err) {
+      throw new WaptError('STATE_UNSAFE', `${(err as Error).message}: the local state would be readable by other users`, { cause: err });
+    }
     let lock: Lock | null = null;
     if (opts.lock) {
       lock = await acquireLock(config.lockPath, {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/agent/config.js';
 import { installTarget } from '../../src/agent/install/rights.js';
-import { decideAdmin, defaultPaths, isAdmin, privateAclArgs, restrictToAdmins, sidsIn, type ProbeResult } from '../../src/agent/platform.js';
+import { decideAdmin, defaultPaths, isAdmin, privateAclArgs, protectStateDirs, restrictToAdmins, sidsIn, type ProbeResult } from '../../src/agent/platform.js';
 import { isWaptError, type WaptError } from '../../src/errors.js';
 import { describeWindows } from './windows-only.js';
 
@@ -143,6 +143,24 @@ describe('private directories on Windows: icacls', () => {
     const none = recorded({});
     restrictToAdmins('/var/lib/wapt-get', 'linux', none.run);
     expect(none.calls).toEqual([]);
+  });
+});
+
+describe('the state dirs an admin run opens are kept to Administrators and SYSTEM (what AgentRuntime.open calls)', () => {
+  const dirs = ['C:\\ProgramData\\wapt-get', 'C:\\ProgramData\\wapt-get\\cache'];
+  test('an admin run on win32 runs icacls on dbdir and the cache', () => {
+    const r = recorded(Object.fromEntries(dirs.map((d) => [['icacls', ...privateAclArgs(d)].join(' '), { code: 0, stdout: '' }])));
+    protectStateDirs(dirs, { isAdmin: true, platform: 'win32', run: r.run });
+    expect(r.calls).toEqual(dirs.map((d) => ['icacls', ...privateAclArgs(d)].join(' ')));
+  });
+  test('a user-mode (non-admin) run and POSIX leave the ACLs alone', () => {
+    const r = recorded({});
+    protectStateDirs(dirs, { isAdmin: false, platform: 'win32', run: r.run });
+    protectStateDirs(['/var/lib/wapt-get'], { isAdmin: true, platform: 'linux', run: r.run });
+    expect(r.calls).toEqual([]);
+  });
+  test('an icacls failure is an error, not silence', () => {
+    expect(() => protectStateDirs(dirs, { isAdmin: true, platform: 'win32', run: recorded({}).run })).toThrow(/icacls could not restrict/);
   });
 });
 
