@@ -63,3 +63,23 @@ test('register and update-status --dry-run make no host key and send nothing', a
     await w.configure();
   }
 });
+
+test('scanpackages --dry-run reads and checks every package, says what it would index, and writes nothing (Packages, cache)', async () => {
+  const { buildTestPackage } = await import('../helpers/agent-env.js');
+  const repo = path.join(w.dir, 'scan-dry');
+  await buildTestPackage(w.pki, w.dir, repo, { name: 'tis-one', version: '1.0-1' });
+  const first = await w.run(['scanpackages', repo, '--trusted', w.pki.trustedDir], { json: true });
+  expect(first.code).toBe(0);
+  await buildTestPackage(w.pki, w.dir, repo, { name: 'tis-two', version: '1.0-1' });
+  const listing = () =>
+    readdirSync(repo)
+      .sort()
+      .map((n) => `${n}:${readFileSync(path.join(repo, n)).length}`);
+  const before = listing();
+  const packages = readFileSync(path.join(repo, 'Packages'));
+  const r = await w.run(['scanpackages', repo, '--trusted', w.pki.trustedDir, '--dry-run'], { json: true });
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout)).toMatchObject({ dry_run: true, indexed: 2, written: false });
+  expect(listing()).toEqual(before);
+  expect(readFileSync(path.join(repo, 'Packages')).equals(packages)).toBe(true);
+});

@@ -90,6 +90,7 @@ export const command: CommandSpec = {
     ...SIGNER_OPTIONS,
     { flags: '--expires <duration>', description: 'lifetime of the signed index statement (s, m, h, d, w)', default: '7d' },
     { flags: '--repository <name>', description: "the repository name the statement carries; clients refuse another (default: the directory's name)" },
+    { flags: '--dry-run', description: 'read and check every package and say what would be indexed; write nothing (Packages, cache)' },
     { flags: '--reset-version', description: 'ignore the version of the statement already in Packages (when it does not verify: see docs/index-statement.md)' },
   ],
   help: [
@@ -116,8 +117,9 @@ export const command: CommandSpec = {
     const wasSigned = !sign && (await hadStatement(join(dir, PACKAGES_FILE)));
 
     const now = new Date();
-    const res = await scanPackages(dir, { trust, strict: Boolean(opts.strict), sign, now, onWarning: (m) => ctx.out.warn(m) });
-    if (wasSigned && res.written) {
+    const dryRun = Boolean(opts.dryRun);
+    const res = await scanPackages(dir, { trust, strict: Boolean(opts.strict), sign, now, dryRun, onWarning: (m) => ctx.out.warn(m) });
+    if (wasSigned && (res.written || dryRun) && !sign) {
       ctx.out.warn(
         `${res.path} carried a signed index statement and now does not: clients that saw the signed one will refuse it (INDEX_UNSIGNED); use --sign`,
       );
@@ -130,6 +132,7 @@ export const command: CommandSpec = {
             expires: new Date(now.getTime() + expiresInMs).toISOString(),
           };
     const data = {
+      dry_run: dryRun,
       path: res.path,
       indexed: res.indexed,
       skipped: res.skipped,
@@ -141,7 +144,9 @@ export const command: CommandSpec = {
       statement,
     };
     ctx.out.result(data, () => [
-      `indexed ${res.indexed} package(s) into ${res.path}${res.written ? '' : ' (unchanged, not rewritten)'}`,
+      dryRun
+        ? `would index ${res.indexed} package(s) into ${res.path} (dry run: nothing written)`
+        : `indexed ${res.indexed} package(s) into ${res.path}${res.written ? '' : ' (unchanged, not rewritten)'}`,
       `skipped ${res.skipped.length}`,
       `reused from cache ${res.reusedFromCache}, hashed ${res.hashed}`,
       `control signatures checked ${res.signaturesChecked}`,

@@ -11,7 +11,7 @@ import { parseControl } from '../../package/index.js';
 import { verifyControlSignature } from '../../package/index.js';
 import { checkCodeSigningRule } from '../../package/index.js';
 import { writePackagesZipBytes } from '../index-file/packages-zip.js';
-import { REPOSITORY_NAME, sha256Hex } from '../statement/create.js';
+import { nextStatementVersion, REPOSITORY_NAME, sha256Hex } from '../statement/create.js';
 import { loadScanCache, saveScanCache, writeScanBlob, writeScanJson, type CachedPackage, type ScanCache } from './cache.js';
 import { listPackageFiles } from './files.js';
 import { compareIndexEntries } from './order.js';
@@ -51,6 +51,8 @@ export interface ScanOptions {
   trust?: TrustStore;
   /** The first failure is thrown instead of being skipped with a warning. */
   strict?: boolean;
+  /** Read and check everything, write nothing (scanpackages --dry-run). */
+  dryRun?: boolean;
   sign?: ScanSigning;
   onWarning?: (msg: string) => void;
   now?: Date;
@@ -238,6 +240,8 @@ export async function scanPackages(dir: string, opts: ScanOptions = {}): Promise
 
   // 4. Write, unless an unsigned index is already exactly this one (keeps Last-Modified, W-F3).
   const packagesSha256 = sha256Hex(packagesBytes);
+  // --dry-run: every package was read and checked as for real; nothing (index, cache) is written.
+  if (opts.dryRun) return { ...result, written: false, statementVersion: opts.sign ? nextStatementVersion(previousVersion, now) : null };
   const current = await stat(indexPath).catch(() => null);
   if (!opts.sign && current && cache.index && sameStat(cache.index, current) && cache.index.packagesSha256 === packagesSha256) {
     if (dirty) await saveScanCache(dir, updated);
