@@ -180,7 +180,7 @@ export async function acquireLock(file: string, opts: LockOptions): Promise<Lock
       const h = seen.holder ?? waitedFor;
       const who = h ? `pid ${h.pid} on ${h.hostname} ('${h.command}') since ${h.startedAt}` : 'an unreadable lock file';
       throw new WaptError('LOCK_BUSY', `another wapt-get holds ${file}: ${who}`, {
-        detail: { path: file, pid: h?.pid, command: h?.command, startedAt: h?.startedAt, hostname: h?.hostname },
+        detail: { path: file, pid: h?.pid, command: h?.command, started_at: h?.startedAt, hostname: h?.hostname },
       });
     }
     await sleep(Math.min(100 + Math.random() * 150, Math.max(0, deadline - Date.now())));

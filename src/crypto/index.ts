@@ -40,5 +40,5 @@ export { signSha256, verifySha256, publicKeyOf, mimeBase64, decodeBase64Loose } 
 export { TrustStore, type ChainResult, type TrustStoreOptions } from './trust.js';
 export { TrustPolicy, loadSignerPins, normalizeFingerprint, type SignerRole, type SignerPins, type RepositorySigners, type PolicyContext } from './policy.js';
 export { writeKeyAndCertificate, safeFileStem, type WrittenKeyCert } from './files.js';
-export { createKeyCert, loadIssuer, parseKeySize, parseDays, describeKeyCert, type KeyCertRequest, type KeyCertSummary } from './keycert.js';
+export { createKeyCert, loadIssuer, parseKeySize, parseDays, describeKeyCert, keyCertJson, type KeyCertRequest, type KeyCertSummary } from './keycert.js';
 export { loadX509 } from './x509-lib.js';

@@ -116,6 +116,24 @@ export function parseDays(value: unknown, fallback = 3650): number {
 }
 
 /** Human lines for a created key and certificate. */
+/** The summary as --json prints it: snake_case keys, like every other JSON answer (README "JSON output"). */
+export function keyCertJson(s: KeyCertSummary): Record<string, string | boolean> {
+  return {
+    subject: s.subject,
+    common_name: s.commonName,
+    fingerprint: s.fingerprint,
+    code_signing: s.codeSigning,
+    is_ca: s.isCa,
+    issuer: s.issuer,
+    self_signed: s.selfSigned,
+    not_before: s.notBefore,
+    not_after: s.notAfter,
+    key_path: s.keyPath,
+    cert_path: s.certPath,
+    key_encrypted: s.keyEncrypted,
+  };
+}
+
 export function describeKeyCert(s: KeyCertSummary): string[] {
   return [
     `subject:      ${s.subject}`,

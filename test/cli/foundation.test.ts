@@ -41,7 +41,7 @@ beforeAll(async () => {
   mkdirSync(trusted);
   const ca = await cli(['--json', 'create-ca', '--cn', 'CLI Test CA', '--out-dir', pkiDir]);
   expectOk(ca);
-  ({ keyPath: caKey, certPath: caCert } = JSON.parse(ca.stdout));
+  ({ key_path: caKey, cert_path: caCert } = JSON.parse(ca.stdout));
   copyFileSync(caCert, join(trusted, 'ca.crt'));
   const [signer, deployer] = await Promise.all([
     cli(['--json', 'create-keycert', '--cn', 'cli-codesigner', '--codesigning', '--out-dir', pkiDir, '--ca-cert', caCert, '--ca-key', caKey]),
@@ -49,8 +49,8 @@ beforeAll(async () => {
   ]);
   expectOk(signer);
   expectOk(deployer);
-  ({ keyPath: signKey, certPath: signCert } = JSON.parse(signer.stdout));
-  ({ keyPath: deployKey, certPath: deployCert } = JSON.parse(deployer.stdout));
+  ({ key_path: signKey, cert_path: signCert } = JSON.parse(signer.stdout));
+  ({ key_path: deployKey, cert_path: deployCert } = JSON.parse(deployer.stdout));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

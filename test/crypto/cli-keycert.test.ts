@@ -40,15 +40,15 @@ describe('create-ca', () => {
     const r = await cli(['--json', 'create-ca', '--cn', 'My Corp CA', '--out-dir', 'pki', '--password-file', pwFile, '--organization', 'My Corp']);
     expect(r).toMatchObject({ code: 0 });
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ commonName: 'My Corp CA', isCa: true, codeSigning: false, keyEncrypted: true, selfSigned: true });
-    expect(res.keyPath).toBe(join(tmp.dir, 'pki', 'My_Corp_CA.pem'));
-    expect(statSync(res.keyPath).mode & 0o777).toBe(0o600);
-    expect(readFileSync(res.keyPath, 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
-    const text = openssl(['x509', '-noout', '-text', '-in', res.certPath]);
+    expect(res).toMatchObject({ common_name: 'My Corp CA', is_ca: true, code_signing: false, key_encrypted: true, self_signed: true });
+    expect(res.key_path).toBe(join(tmp.dir, 'pki', 'My_Corp_CA.pem'));
+    expect(statSync(res.key_path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(res.key_path, 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    const text = openssl(['x509', '-noout', '-text', '-in', res.cert_path]);
     expect(text).toMatch(/Basic Constraints: critical\n\s*CA:TRUE/);
-    expect(openssl(['x509', '-noout', '-fingerprint', '-sha256', '-in', res.certPath]).replace(/:/g, '').toLowerCase()).toContain(res.fingerprint);
-    const key = await loadPrivateKey(res.keyPath, 'key-pass');
-    expect(keyMatchesCertificate(key, parseCertificates(readFileSync(res.certPath))[0]!)).toBe(true);
+    expect(openssl(['x509', '-noout', '-fingerprint', '-sha256', '-in', res.cert_path]).replace(/:/g, '').toLowerCase()).toContain(res.fingerprint);
+    const key = await loadPrivateKey(res.key_path, 'key-pass');
+    expect(keyMatchesCertificate(key, parseCertificates(readFileSync(res.cert_path))[0]!)).toBe(true);
   });
 
   test('human output lists subject, fingerprint, code signing and paths', async () => {
@@ -111,7 +111,7 @@ describe('create-keycert', () => {
     const r = await cli(['--json', 'create-ca', '--cn', 'Issuing CA', '--out-dir', 'ca', '--password-file', pwFile]);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    return { crt: res.certPath, pem: res.keyPath };
+    return { crt: res.cert_path, pem: res.key_path };
   }
 
   test('--codesigning issued by an encrypted CA (WAPT_CA_PASSWORD): chains, code-signing, key password from WAPT_KEY_PASSWORD', async () => {
@@ -122,14 +122,14 @@ describe('create-keycert', () => {
     });
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ commonName: 'packager', codeSigning: true, isCa: false, selfSigned: false });
-    const [leaf] = parseCertificates(readFileSync(res.certPath));
+    expect(res).toMatchObject({ common_name: 'packager', code_signing: true, is_ca: false, self_signed: false });
+    const [leaf] = parseCertificates(readFileSync(res.cert_path));
     const store = TrustStore.fromCertificates(parseCertificates(readFileSync(ca.crt)));
     expect(store.verifyChain(leaf!).chain.map(commonName)).toEqual(['packager', 'Issuing CA']);
-    expect(openssl(['x509', '-noout', '-text', '-in', res.certPath])).toMatch(/Extended Key Usage: critical\n\s*Code Signing/);
-    expect(openssl(['verify', '-CAfile', ca.crt, '-no-CApath', '-no-CAstore', res.certPath])).toMatch(/: OK/);
-    await expect(loadPrivateKey(res.keyPath, 'leaf-pass')).resolves.toBeDefined();
-    await expect(loadPrivateKey(res.keyPath, 'key-pass')).rejects.toMatchObject({ code: 'KEY_PASSWORD_WRONG' });
+    expect(openssl(['x509', '-noout', '-text', '-in', res.cert_path])).toMatch(/Extended Key Usage: critical\n\s*Code Signing/);
+    expect(openssl(['verify', '-CAfile', ca.crt, '-no-CApath', '-no-CAstore', res.cert_path])).toMatch(/: OK/);
+    await expect(loadPrivateKey(res.key_path, 'leaf-pass')).resolves.toBeDefined();
+    await expect(loadPrivateKey(res.key_path, 'key-pass')).rejects.toMatchObject({ code: 'KEY_PASSWORD_WRONG' });
   });
 
   test('without --codesigning: a deployer certificate, no EKU; human output says "code signing: no"', async () => {
@@ -159,8 +159,8 @@ describe('create-keycert', () => {
     const r = await cli(['--json', 'create-keycert', '--cn', 'solo', '--out-dir', 'keys', '--codesigning', '--password-file', pwFile]);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
-    expect(res).toMatchObject({ selfSigned: true, codeSigning: true });
-    expect(openssl(['verify', '-CAfile', res.certPath, '-no-CApath', '-no-CAstore', res.certPath])).toMatch(/: OK/);
+    expect(res).toMatchObject({ self_signed: true, code_signing: true });
+    expect(openssl(['verify', '-CAfile', res.cert_path, '-no-CApath', '-no-CAstore', res.cert_path])).toMatch(/: OK/);
   });
 
   test('--no-password writes an unencrypted key with a loud warning', async () => {

@@ -112,7 +112,7 @@ describe('hints through the real binary', () => {
     const env = { WAPT_KEY_PASSWORD: 'the right one', WAPT_GET_CONFIG: path.join(tmp, 'none.ini') };
     const ca = await runCli(['--json', 'create-ca', '--cn', 'Hint CA', '--out-dir', path.join(tmp, 'ca')], { env });
     expect(ca.code).toBe(0);
-    const { keyPath: caKey, certPath: caCert } = JSON.parse(ca.stdout) as Record<string, string>;
+    const { key_path: caKey, cert_path: caCert } = JSON.parse(ca.stdout) as Record<string, string>;
     const r = await runCli(['create-keycert', '--cn', 'x', '--out-dir', path.join(tmp, 'leaf'), '--ca-cert', caCert!, '--ca-key', caKey!, '--no-password'], {
       env: { ...env, WAPT_KEY_PASSWORD: undefined, WAPT_CA_PASSWORD: 'a wrong one' },
     });
@@ -146,4 +146,17 @@ describe('hints through the real binary', () => {
       blocker.close();
     }
   });
+});
+
+test('JSON keys are snake_case: the create-ca / create-keycert summary too (one convention, README "JSON output")', async () => {
+  const { runCli } = await import('../helpers/cli.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'wapt-snake-'));
+  const ca = await runCli(['--json', 'create-ca', '--cn', 'Snake CA', '--out-dir', dir, '--no-password', '--key-size', '2048']);
+  expect(ca.code).toBe(0);
+  const keys = Object.keys(JSON.parse(ca.stdout));
+  expect(keys).toEqual(expect.arrayContaining(['common_name', 'key_path', 'cert_path', 'not_before', 'not_after', 'is_ca', 'code_signing']));
+  expect(keys.filter((k) => /[A-Z]/.test(k))).toEqual([]);
 });

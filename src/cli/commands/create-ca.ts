@@ -17,7 +17,7 @@ Copy <name>.crt into the clients' trusted directory (ssl/); keep <name>.pem offl
 Then issue signing certificates with:
   wapt-get create-keycert --cn packager --out-dir DIR --codesigning --ca-cert <name>.crt --ca-key <name>.pem`,
   async run(ctx, _args, opts) {
-    const { createKeyCert, describeKeyCert, parseDays, parseKeySize, resolveNewKeyPassword } = await import('../../crypto/index.js');
+    const { createKeyCert, describeKeyCert, keyCertJson, parseDays, parseKeySize, resolveNewKeyPassword } = await import('../../crypto/index.js');
     if (!opts.cn) throw new WaptError('USAGE', 'create-ca needs --cn NAME');
     if (!opts.outDir) throw new WaptError('USAGE', 'create-ca needs --out-dir DIR');
     const keySize = parseKeySize(opts.keySize);
@@ -41,6 +41,6 @@ Then issue signing certificates with:
       password,
       force: Boolean(opts.force),
     });
-    ctx.out.result(summary, () => ['created CA certificate', ...describeKeyCert(summary).map((l) => `  ${l}`)]);
+    ctx.out.result(keyCertJson(summary), () => ['created CA certificate', ...describeKeyCert(summary).map((l) => `  ${l}`)]);
   },
 };

@@ -21,8 +21,18 @@ Examples:
   wapt-get create-keycert --cn packager --out-dir ~/wapt --codesigning --ca-cert ca.crt --ca-key ca.pem
   WAPT_KEY_PASSWORD=… wapt-get create-keycert --cn deployer --out-dir ~/wapt --ca-cert ca.crt --ca-key ca.pem`,
   async run(ctx, _args, opts) {
-    const { CA_PASSWORD_ENV, createKeyCert, describeKeyCert, isKeyFileEncrypted, loadIssuer, parseDays, parseKeySize, resolveNewKeyPassword, resolvePassword } =
-      await import('../../crypto/index.js');
+    const {
+      CA_PASSWORD_ENV,
+      createKeyCert,
+      describeKeyCert,
+      keyCertJson,
+      isKeyFileEncrypted,
+      loadIssuer,
+      parseDays,
+      parseKeySize,
+      resolveNewKeyPassword,
+      resolvePassword,
+    } = await import('../../crypto/index.js');
     if (!opts.cn) throw new WaptError('USAGE', 'create-keycert needs --cn NAME');
     if (!opts.outDir) throw new WaptError('USAGE', 'create-keycert needs --out-dir DIR');
     if (Boolean(opts.caCert) !== Boolean(opts.caKey)) throw new WaptError('USAGE', '--ca-cert and --ca-key go together');
@@ -83,6 +93,6 @@ Examples:
       force: Boolean(opts.force),
     });
     const kind = summary.codeSigning ? 'code-signing' : 'deployer (no code signing)';
-    ctx.out.result(summary, () => [`created ${kind} certificate`, ...describeKeyCert(summary).map((l) => `  ${l}`)]);
+    ctx.out.result(keyCertJson(summary), () => [`created ${kind} certificate`, ...describeKeyCert(summary).map((l) => `  ${l}`)]);
   },
 };
