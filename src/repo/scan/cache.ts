@@ -18,7 +18,8 @@ import type { SetupKind } from '../../package/index.js';
 import { openOwnFile, readOwnFile, replaceFile } from './private-file.js';
 
 export const SCAN_CACHE_FILE = '.wapt-get-scan-cache';
-const FORMAT = 2;
+// 3: entries cached before issue 8's checks (control safety, chain constraints, member identity) are read again.
+const FORMAT = 3;
 const BLOB_RE = /^\.wapt-get-scan-cache\.(\d+)\.blob$/;
 const COMPACT_MIN_DEAD = 1024 * 1024;
 /** Buffers per writev call (IOV_MAX is 1024 on Linux). */
