@@ -138,13 +138,23 @@ function checkConverged(rows: ListedRow[], disk: Map<string, string>): void {
   expect(Object.fromEntries(disk)).toEqual(Object.fromEntries(rows.map((r) => [r.package, r.version])));
 }
 
-async function killAt(child: ChildProcess, delayMs: number): Promise<'killed' | 'finished'> {
+async function killAt(child: ChildProcess, delayMs: number): Promise<{ how: 'killed' | 'finished'; ms: number }> {
+  const t0 = Date.now();
   const done = collect(child);
+  let endedAt = 0;
+  void done.then(() => (endedAt = Date.now()));
   await new Promise((r) => setTimeout(r, delayMs));
   child.kill('SIGKILL');
   const ended = await done;
-  return ended.signal === 'SIGKILL' ? 'killed' : 'finished';
+  return { how: ended.signal === 'SIGKILL' ? 'killed' : 'finished', ms: (endedAt || Date.now()) - t0 };
 }
+
+/**
+ * How long each verb takes on this machine, learnt from the runs that finished before their
+ * kill: the next kill of that verb lands at a random point inside that span, so the rounds
+ * kill mid-way on a fast machine as on a loaded one.
+ */
+const span = new Map<string, number>();
 
 test(`random kill -9 of install/upgrade/remove/update (seed ${SEED}): the DB opens, list matches the disk, one recovery run converges`, async () => {
   const rand = prng(SEED);
@@ -156,9 +166,11 @@ test(`random kill -9 of install/upgrade/remove/update (seed ${SEED}): the DB ope
     while (rounds < MAX_ROUNDS && Date.now() < deadline) {
       rounds++;
       const args = operation(rand);
-      const delay = Math.floor(150 + rand() * 1400);
-      const how = await killAt(w.spawn(args, env()), delay);
+      const verb = args[0]!;
+      const delay = Math.floor(60 + rand() * (span.get(verb) ?? 1400));
+      const { how, ms } = await killAt(w.spawn(args, env()), delay);
       if (how === 'killed') killed++;
+      else span.set(verb, Math.max(200, Math.min(span.get(verb) ?? ms, ms)));
       history.push(`${rounds}: ${args.join(' ')} killed at ${delay} ms (${how})`);
 
       (await w.db()).close(); // throws DB_CORRUPT if a kill ever damaged the file
