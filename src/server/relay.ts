@@ -27,6 +27,8 @@ let counter = 0;
 
 export class Relay {
   private wake: (() => void) | null = null;
+  /** Set by enqueue: an entry arrived while the loop was reading the queue (no lost wake-up). */
+  private arrived = false;
   private stopped = false;
   private running: Promise<void> | null = null;
 
@@ -45,6 +47,7 @@ export class Relay {
   async enqueue(kind: 'register' | 'status', body: Record<string, unknown>): Promise<void> {
     const name = `${String(Date.now() * 1000 + (counter % 1000)).padStart(16, '0')}-${String(counter++ % 10000).padStart(4, '0')}-${kind}.json`;
     await atomicWriteFile(join(this.dir, name), Buffer.from(JSON.stringify(body)), { mode: 0o600 });
+    this.arrived = true;
     this.wake?.();
   }
 
@@ -59,6 +62,7 @@ export class Relay {
   private async loop(): Promise<void> {
     let backoff = this.o.retryMs ?? 1000;
     while (!this.stopped) {
+      this.arrived = false;
       const names = await this.pending().catch(() => [] as string[]);
       let failed = false;
       for (const name of names) {
@@ -69,6 +73,8 @@ export class Relay {
         }
       }
       if (!failed) backoff = this.o.retryMs ?? 1000;
+      // An entry queued while we read the directory would otherwise wait for the next 60 s tick.
+      if (!failed && this.arrived) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, failed ? backoff : 60_000);
         t.unref();
