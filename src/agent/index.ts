@@ -33,3 +33,4 @@ export { setIniValue } from './ini-edit.js';
 export { reportCycle, eventsOf, agentLoop, Outbox, OUTBOX_DIR, sendOutbox, type CycleResult, type ResultLike, type AgentLoopOptions } from './report/index.js';
 export { runActions, type ActionsRun } from './actions/runner.js';
 export { updatePackageSources, type UpdateSourcesOptions, type UpdateSourcesResult } from './update-sources.js';
+export { parseIni, type IniFile, type IniValue } from './ini.js';

@@ -12,29 +12,14 @@ export async function setConfigValue(
   key: string,
   value: string | null,
 ): Promise<{ path: string; before: string | null }> {
-  const { setIniValue } = await import('../agent/index.js');
+  const { setIniValue, parseIni } = await import('../agent/index.js');
   const cfg = await configOf(ctx);
   const text = await readFile(cfg.configPath, 'utf8').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return '';
     throw err;
   });
-  const before = readIniValue(text, section, key);
+  // the value as the file has it now, read by the same reader as the config
+  const before = parseIni(text, cfg.configPath).sections.get(section)?.get(key.toLowerCase())?.value ?? null;
   await atomicWriteFile(cfg.configPath, setIniValue(text, section, key, value), { defaultMode: 0o644 });
   return { path: cfg.configPath, before };
-}
-
-/** The raw value of `key` in `[section]` as the file has it now (first match, no continuation). */
-export function readIniValue(text: string, section: string, key: string): string | null {
-  let current: string | null = null;
-  for (const line of text.split(/\r?\n/)) {
-    const s = /^\s*\[([^\]]+)\]\s*$/.exec(line);
-    if (s) {
-      current = s[1]!.trim();
-      continue;
-    }
-    if (current !== section || /^\s/.test(line)) continue;
-    const m = /^([^=:;#][^=:]*?)\s*[=:]\s*(.*)$/.exec(line);
-    if (m && m[1]!.trim().toLowerCase() === key.toLowerCase()) return m[2]!.trim();
-  }
-  return null;
 }

@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { isWaptError, type WaptError } from '../errors.js';
 import type { TrustStore } from '../crypto/index.js';
-import { hashFile, packageFilename, verifyPackage } from '../package/index.js';
+import { packageFilename, sha256File, verifyPackage } from '../package/index.js';
 import { checkPublishTarget, scanPackages, type ScanSigning } from '../repo/index.js';
 
 export interface PublisherOptions {
@@ -83,7 +83,7 @@ export class Publisher {
       const expected = packageFilename(v.control);
       if (expected !== filename) throw new UploadRefused(400, 'CONTROL_INVALID', `${filename}: its control names it ${expected} (W-A3)`);
       const dest = join(this.opts.repoDir, filename);
-      const sha256 = (await hashFile(tmp, ['sha256'])).sha256!;
+      const sha256 = await sha256File(tmp);
       let status;
       try {
         status = await checkPublishTarget(dest, sha256, force);

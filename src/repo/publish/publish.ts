@@ -4,9 +4,9 @@
 // name and digest, as apt repositories and `choco push` refuse), unless forced.
 import { constants, createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { WaptError } from '../../errors.js';
+import { sha256File } from '../../package/index.js';
 
 export type PublishStatus = 'published' | 'unchanged' | 'replaced';
 
@@ -16,18 +16,12 @@ export interface PublishResult {
   sha256: string;
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
 /** PACKAGE_EXISTS unless `dest` is absent, holds the same bytes, or force is set. */
 export async function checkPublishTarget(dest: string, sha256: string, force: boolean): Promise<PublishStatus> {
   const present = await stat(dest).catch(() => null);
   if (!present) return 'published';
   if (!present.isFile()) throw new WaptError('IO_ERROR', `${dest} exists and is not a file`, { detail: { path: dest } });
-  const existing = await sha256Of(dest);
+  const existing = await sha256File(dest);
   if (existing === sha256) return 'unchanged';
   if (!force) {
     throw new WaptError(
@@ -46,7 +40,7 @@ export async function checkPublishTarget(dest: string, sha256: string, force: bo
  * rename, so a web server never serves half a package.
  */
 export async function publishToDir(file: string, dir: string, opts: { force: boolean; dryRun?: boolean }): Promise<PublishResult> {
-  const sha256 = await sha256Of(file);
+  const sha256 = await sha256File(file);
   if (!opts.dryRun) await mkdir(dir, { recursive: true });
   const dest = join(dir, basename(file));
   const status = await checkPublishTarget(dest, sha256, opts.force);
