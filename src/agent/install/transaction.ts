@@ -225,7 +225,6 @@ export async function installPackage(step: PlanStep, zip: PackageZip, verified: 
       return failed(`${r.message}; ${name} failed with [${e.code}] ${e.message}, which could not be recorded: ${still}`, r.code);
     }
   } finally {
-    await reserve?.release();
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
 }
