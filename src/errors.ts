@@ -161,6 +161,7 @@ export const ERROR_TABLE = {
   DEPENDENCY_CYCLE: { exit: EXIT.UNRESOLVABLE, remedy: 'the packages depend on each other in a loop; fix their depends' },
   PACKAGE_HELD: { exit: EXIT.UNRESOLVABLE, remedy: 'the package is held; `wapt-get unhold NAME` first' },
   NOT_INSTALLED: { exit: EXIT.UNRESOLVABLE, remedy: 'see `wapt-get list` for what is installed' },
+  NOT_REGISTERED: { exit: EXIT.FAILURE, remedy: 'this host holds no registration to undo; `wapt-get register` registers it' },
   CLIENT_TOO_OLD: { exit: EXIT.UNRESOLVABLE, remedy: 'the package needs a newer wapt-get (min_wapt_version)' },
 
   // signed actions (F3A): refused by the agent, reported back to the server

@@ -32,3 +32,4 @@ export {
   type ListDiff,
 } from './source-edit.js';
 export { editManagementPackage, type EditManagementOptions, type EditManagementResult, type ManagementKind } from './management-edit.js';
+export { isHostPackageName, checkHostPackage, type AcceptedHostPackage } from './host-package.js';

@@ -11,7 +11,10 @@ export const CLAIM_SIGNATURE_ATTRIBUTES = ['signed_attributes', 'signer', 'signa
 /** Our addition: both report kinds carry these, so the server can refuse replays and cross-use. */
 export const REPORT_ATTRIBUTES = ['host_uuid', 'sequence', 'report_type'] as const;
 /** `poll`: the agent's signed long-poll for actions (carries no state). */
-export type ReportType = 'inventory' | 'status' | 'poll';
+export type ReportType = 'inventory' | 'status' | 'poll' | 'unregister';
+
+/** What a relay forwards upstream, unchanged: each names its agent endpoint. */
+export type RelayedKind = 'register' | 'status' | 'unregister';
 
 export interface SignedClaim {
   [attribute: string]: unknown;

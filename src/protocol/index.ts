@@ -11,6 +11,7 @@ export {
   type SignedClaim,
   type ClaimSigner,
   type ReportType,
+  type RelayedKind,
 } from './claims.js';
 export {
   ACTION_NAMES,

@@ -9,3 +9,4 @@ export { parseTokensFile, sha256Hex, ROLES, type Role } from './admin/auth.js';
 export { startFleetServices, type FleetServicesOptions } from './services.js';
 export { Relay, RELAY_DIR } from './relay.js';
 export { Publisher, UploadRefused, type PublisherOptions, type UploadOutcome } from './publisher.js';
+export { HostPackagePublisher, type HostPackageUploadOptions, type HostUploadOutcome } from './host-package-upload.js';

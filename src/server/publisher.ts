@@ -72,7 +72,7 @@ export class Publisher {
     }
     const tmp = join(this.opts.repoDir, `.upload-${process.pid}-${randomBytes(6).toString('hex')}.wapt`);
     try {
-      await this.receive(req, tmp);
+      await receiveUpload(req, tmp, this.opts.maxBytes);
       let v;
       try {
         v = await verifyPackage(tmp, { trust: this.opts.trust });
@@ -98,21 +98,20 @@ export class Publisher {
       await rm(tmp, { force: true });
     }
   }
+}
 
-  private async receive(req: IncomingMessage, tmp: string): Promise<void> {
-    // O_EXCL under a random name: nothing planted in the repository is written through.
-    const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
-    let size = 0;
-    try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > this.opts.maxBytes)
-          throw new UploadRefused(413, 'HTTP_TOO_LARGE', `the package is larger than this server accepts (${this.opts.maxBytes} bytes)`);
-        for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
-      }
-      await fh.sync();
-    } finally {
-      await fh.close();
+/** Streams an upload into `tmp` (O_EXCL under a random name: nothing planted is written through), fsynced. */
+export async function receiveUpload(req: IncomingMessage, tmp: string, maxBytes: number): Promise<void> {
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) throw new UploadRefused(413, 'HTTP_TOO_LARGE', `the package is larger than this server accepts (${maxBytes} bytes)`);
+      for (let off = 0; off < chunk.length;) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
     }
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

@@ -7,11 +7,11 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { atomicWriteFile } from '../atomic-file.js';
 import { postJson, type HttpOptions } from '../repo/index.js';
-import type { SignedAction } from '../protocol/index.js';
+import type { RelayedKind, SignedAction } from '../protocol/index.js';
 import { hostKey, type FleetStore } from './store/index.js';
 
 export const RELAY_DIR = 'relay-queue';
-const ENTRY_RE = /^\d{16}-\d{4}-(register|status)\.json$/;
+const ENTRY_RE = /^\d{16}-\d{4}-(register|status|unregister)\.json$/;
 
 export interface RelayOptions {
   dataDir: string;
@@ -44,7 +44,7 @@ export class Relay {
   }
 
   /** Queued before the host gets its answer: an accepted report is never lost. */
-  async enqueue(kind: 'register' | 'status', body: Record<string, unknown>): Promise<void> {
+  async enqueue(kind: RelayedKind, body: Record<string, unknown>): Promise<void> {
     const name = `${String(Date.now() * 1000 + (counter % 1000)).padStart(16, '0')}-${String(counter++ % 10000).padStart(4, '0')}-${kind}.json`;
     await atomicWriteFile(join(this.dir, name), Buffer.from(JSON.stringify(body)), { mode: 0o600 });
     this.arrived = true;
@@ -90,7 +90,7 @@ export class Relay {
 
   /** True when the entry is done with (accepted, or refused for good); false to retry later. */
   private async forward(name: string): Promise<boolean> {
-    const kind = name.endsWith('-register.json') ? 'register' : 'status';
+    const kind = ENTRY_RE.exec(name)![1] as RelayedKind;
     let body: Record<string, unknown>;
     try {
       body = JSON.parse(await fs.readFile(join(this.dir, name), 'utf8')) as Record<string, unknown>;

@@ -53,7 +53,7 @@ export async function reserveDbSpace(db: WaptDb): Promise<DbReserve> {
       if (st.size < size) {
         growing = true;
         const block = randomFillSync(Buffer.allocUnsafe(Math.min(BLOCK, size - st.size)));
-        for (let done = st.size; done < size; ) done += (await fh.write(block, 0, Math.min(block.length, size - done), done)).bytesWritten;
+        for (let done = st.size; done < size;) done += (await fh.write(block, 0, Math.min(block.length, size - done), done)).bytesWritten;
         await fh.sync();
       }
     } finally {

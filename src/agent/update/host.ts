@@ -6,11 +6,11 @@
 // to this host, never stand in for another package), and its (version,
 // signature_date) never goes back from the last one accepted, which is kept in
 // params across a 404. Any refusal happens before the DB or the cached copy change.
-import os from 'node:os';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { WaptError, isWaptError } from '../../errors.js';
-import { compareVersions, field, hashFile, PackageZip, readSignedParts, verifyPackage, type VerifiedPackage } from '../../package/index.js';
+import { checkHostPackage, hashFile, PackageZip, readSignedParts, verifyPackage, type AcceptedHostPackage, type VerifiedPackage } from '../../package/index.js';
+export { isHostPackageName, checkHostPackage, type AcceptedHostPackage } from '../../package/index.js';
 import { TrustPolicy } from '../../crypto/index.js';
 import type { WaptDb } from '../db/index.js';
 import type { RepoConfig } from '../config.js';
@@ -20,25 +20,6 @@ import type { RepoUpdateResult, UpdateDeps } from './repo.js';
 import { entryFromControl, isSafeFilename } from './verify-index.js';
 
 export const HOST_REPO = 'wapt-host';
-
-/**
- * W-F4: the names a host package may carry here: the host UUID, or (as WAPT allows)
- * the host's FQDN; compared case-insensitively, as WAPT does. A bare hostname (no dot)
- * is not an FQDN and could be any package's name, so it never qualifies.
- */
-export function isHostPackageName(name: string, hostUuid: string | null, fqdn = os.hostname()): boolean {
-  const n = name.toLowerCase();
-  if (hostUuid && n === hostUuid.toLowerCase()) return true;
-  return fqdn.includes('.') && n === fqdn.toLowerCase();
-}
-
-/** What was last accepted from the host repository (params, keyed by the host UUID). */
-export interface AcceptedHostPackage {
-  package: string;
-  version: string;
-  signature_date: string;
-  sha256: string;
-}
 
 const acceptedKey = (hostUuid: string) => `host_package_accepted:${hostUuid.toLowerCase()}`;
 
@@ -50,36 +31,6 @@ export function lastAcceptedHostPackage(db: WaptDb, hostUuid: string): AcceptedH
   } catch {
     return null;
   }
-}
-
-/**
- * Issue 8 §3, pure: throws unless `v` may replace what was accepted last. The name is
- * the host's (HOST_PACKAGE_MISMATCH); (version, signature_date) does not go back, and an
- * equal pair must be the very same file (HOST_PACKAGE_ROLLBACK: equal is not newer).
- */
-export function checkHostPackage(v: VerifiedPackage, sha256: string, hostUuid: string, last: AcceptedHostPackage | null): AcceptedHostPackage {
-  if (!isHostPackageName(v.package, hostUuid)) {
-    throw new WaptError(
-      'HOST_PACKAGE_MISMATCH',
-      `the host repository served ${v.package} ${v.version} as this host's package, but this host is ${hostUuid}: a host package may only be named after its host`,
-      { detail: { package: v.package, version: v.version, host_uuid: hostUuid } },
-    );
-  }
-  const now: AcceptedHostPackage = { package: v.package, version: v.version, signature_date: field(v.control, 'signature_date'), sha256 };
-  if (last) {
-    const byVersion = compareVersions(now.version, last.version);
-    const older = byVersion < 0 || (byVersion === 0 && now.signature_date < last.signature_date);
-    const sameButDifferent = byVersion === 0 && now.signature_date === last.signature_date && now.sha256 !== last.sha256;
-    if (older || sameButDifferent) {
-      const why = older ? 'older than' : 'a different file with the same version and signing date as';
-      throw new WaptError(
-        'HOST_PACKAGE_ROLLBACK',
-        `the host repository served ${now.package} ${now.version} (signed ${now.signature_date || 'at no date'}), ${why} the host package already accepted (${last.version}, signed ${last.signature_date})`,
-        { detail: { offered: now, accepted: last } },
-      );
-    }
-  }
-  return now;
 }
 
 /** verifyPackage through one handle, then TrustPolicy for role 'host-package' on the same certificate. */

@@ -40,6 +40,7 @@ export const commandEntries: CommandEntry[] = [
   { name: 'session-setup', load: async () => (await import('./session-setup.js')).command },
   { name: 'inventory', load: async () => (await import('./inventory.js')).command },
   { name: 'register', load: async () => (await import('./register.js')).command },
+  { name: 'unregister', load: async () => (await import('./unregister.js')).command },
   { name: 'update-status', load: async () => (await import('./update-status.js')).command },
   { name: 'serve-admin', load: async () => (await import('./serve-admin.js')).command },
   { name: 'action', load: async () => (await import('./action.js')).command },

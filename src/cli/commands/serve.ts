@@ -143,6 +143,14 @@ async function publisherFrom(ctx: CommandContext, opts: CommandOptions, repoDir:
   });
 }
 
+/** --host-repo with --data-dir: edit-host --server puts host packages there (server/host-package-upload.ts). */
+async function hostPublisherFrom(ctx: CommandContext, opts: CommandOptions, hostRepoDir: string | undefined) {
+  if (!hostRepoDir) return undefined;
+  const { trustStoreFor } = await import('../context.js');
+  const { HostPackagePublisher } = await import('../../server/index.js');
+  return new HostPackagePublisher({ hostRepoDir, trust: await trustStoreFor(ctx, opts.trusted), maxBytes: 64 * 1024 ** 2 });
+}
+
 export const command: CommandSpec = {
   name: 'serve',
   summary: 'serve a repository directory over HTTPS (demos and small sites; use nginx in production)',
@@ -231,7 +239,7 @@ export const command: CommandSpec = {
       port,
       certPath: tls.certPath,
       keyPath: tls.keyPath,
-      management: management && { ...management, publisher },
+      management: management && { ...management, publisher, hostPublisher: await hostPublisherFrom(ctx, opts, hostRepoDir) },
       adminCaPath: opts.adminCa ? resolve(ctx.cwd, opts.adminCa) : undefined,
       log: (line) => ctx.out.info(line),
     });

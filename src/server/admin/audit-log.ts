@@ -6,7 +6,16 @@ import { join } from 'node:path';
 export const AUDIT_FILE = 'audit.ndjson';
 
 export interface AuditEntry {
-  event: 'admin' | 'register' | 'forget' | 'action-queued' | 'package-upload' | 'package-upload-refused';
+  event:
+    | 'admin'
+    | 'register'
+    | 'forget'
+    | 'action-queued'
+    | 'package-upload'
+    | 'package-upload-refused'
+    | 'host-package-upload'
+    | 'host-package-upload-refused'
+    | 'unregister';
   who?: string;
   role?: string;
   method?: string;

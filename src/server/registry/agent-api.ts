@@ -5,7 +5,7 @@
 // Answers to status and poll carry the host's pending signed actions.
 import { createHash, timingSafeEqual, type X509Certificate } from 'node:crypto';
 import { certificateToPem, fingerprintSha256, parseCertificates } from '../../crypto/index.js';
-import { REPORT_ATTRIBUTES, stateSha256, type ActionOutcome, type SignedClaim } from '../../protocol/index.js';
+import { REPORT_ATTRIBUTES, stateSha256, type ActionOutcome, type RelayedKind, type ReportType, type SignedClaim } from '../../protocol/index.js';
 import type { AuditLog } from '../admin/audit-log.js';
 import type { Principal } from '../admin/auth.js';
 import { hostKey, type AcceptResult, type FleetStore } from '../store/index.js';
@@ -22,7 +22,7 @@ export interface AgentApiOptions {
   now: () => Date;
   log: (line: string) => void;
   /** Called with every accepted report body, unchanged (the relay queue). */
-  onAccepted?: (kind: 'register' | 'status', body: Record<string, unknown>) => Promise<void>;
+  onAccepted?: (kind: RelayedKind, body: Record<string, unknown>) => Promise<void>;
   pollMaxSecs: number;
 }
 
@@ -34,7 +34,7 @@ function tokenMatches(given: unknown, expected: string): boolean {
   return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(expected).digest());
 }
 
-function checkReport(claim: SignedClaim, type: 'inventory' | 'status' | 'poll', uuid: string): number {
+function checkReport(claim: SignedClaim, type: ReportType, uuid: string): number {
   if (claim.report_type !== type) throw new ApiError(403, 'WRONG_REPORT_TYPE', `this endpoint takes report_type "${type}" claims`);
   if (claim.host_uuid !== uuid) throw new ApiError(403, 'HOST_MISMATCH', 'the claim names another host_uuid');
   const s = claim.sequence;
@@ -130,7 +130,7 @@ export function agentApi(o: AgentApiOptions) {
   }
 
   /** The registered host of a status or poll claim, its verified claim and sequence. */
-  async function verifiedFromHost(body: Record<string, unknown>, type: 'status' | 'poll') {
+  async function verifiedFromHost(body: Record<string, unknown>, type: 'status' | 'poll' | 'unregister') {
     const raw = body.claim as Record<string, unknown>;
     const key = hostKey(raw.host_uuid);
     if (!key) throw malformed('claim.host_uuid is missing or unusable');
@@ -204,5 +204,23 @@ export function agentApi(o: AgentApiOptions) {
     }
   }
 
-  return { register, status, poll };
+  /**
+   * F1A, issue 14 §5: the host asks to be forgotten, signed by its registered key. The
+   * sequence is taken first (a replayed request is refused like a replayed report), then
+   * the host is forgotten as an admin's DELETE would: its tombstone keeps that sequence.
+   */
+  async function unregister(body: Record<string, unknown>, remote: string): Promise<[number, unknown]> {
+    validate('unregister', body);
+    const { key, rec, seq } = await verifiedFromHost(body, 'unregister');
+    const at = o.now().toISOString();
+    const r = await o.store.acceptStatus({ key, uuid: rec.host_uuid, fingerprint: rec.fingerprint, sequence: seq, at, hostname: '', claim: null });
+    if (!r.ok) throw refused(r, seq);
+    await o.store.forget(key, at);
+    await o.audit.append({ event: 'unregister', host_uuid: rec.host_uuid, remote, detail: { fingerprint: rec.fingerprint, sequence: seq } });
+    o.log(`host ${key} unregistered itself (certificate ${rec.fingerprint.slice(0, 16)}…)`);
+    await o.onAccepted?.('unregister', body);
+    return [200, { host_uuid: rec.host_uuid, unregistered: true, sequence: seq }];
+  }
+
+  return { register, status, poll, unregister };
 }

@@ -7,9 +7,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminAuth, type Principal, type Role } from '../admin/auth.js';
 import { AuditLog } from '../admin/audit-log.js';
 import { renderPage, DASHBOARD_CSP } from '../dashboard/index.js';
+import type { RelayedKind } from '../../protocol/index.js';
 import { openStore, type FleetStore } from '../store/index.js';
 import { adminApi } from './admin-api.js';
 import { UploadRefused, type Publisher } from '../publisher.js';
+import type { HostPackagePublisher } from '../host-package-upload.js';
 import { agentApi } from './agent-api.js';
 import { ApiError, DEFAULT_MAX_BODY, readJsonBody, sendError, sendJson } from './http.js';
 import { queryObject } from './schemas.js';
@@ -31,11 +33,13 @@ export interface ManagementOptions {
   now?: () => Date;
   /** One line per accepted or refused report (never carries a token). */
   log?: (line: string) => void;
-  onAccepted?: (kind: 'register' | 'status', body: Record<string, unknown>) => Promise<void>;
+  onAccepted?: (kind: RelayedKind, body: Record<string, unknown>) => Promise<void>;
   /** Open store to use (tests, relay); otherwise opened from dataDir/db. */
   store?: FleetStore;
   /** Package uploads (PUT /api/v1/packages/<file>.wapt, role admin); absent: refused with NO_INDEX_KEY. */
   publisher?: Publisher;
+  /** Host package uploads (PUT /api/v1/host-packages/<uuid>.wapt, role admin); absent: refused with NO_HOST_REPO. */
+  hostPublisher?: HostPackagePublisher;
 }
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -43,7 +47,7 @@ export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 export interface Management {
   handler: Handler;
   /** Set by the relay: called with every accepted report body, before the host gets its answer. */
-  hooks: { onAccepted?: (kind: 'register' | 'status', body: Record<string, unknown>) => Promise<void> };
+  hooks: { onAccepted?: (kind: RelayedKind, body: Record<string, unknown>) => Promise<void> };
   store: FleetStore;
   auth: AdminAuth;
   audit: AuditLog;
@@ -51,6 +55,8 @@ export interface Management {
 }
 
 export const API_PREFIX = '/api/';
+/** Open to hosts: each request is signed by the host key (agent-api.ts); every other API path is an admin path. */
+const AGENT_PATHS = ['/api/v1/register', '/api/v1/status', '/api/v1/poll', '/api/v1/unregister'];
 export const DASHBOARD_PATH = '/dashboard';
 
 /** Paths the management handler owns once enabled (they shadow files of those names). */
@@ -95,7 +101,7 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
     const need = async (role: Role) => (who.p = await auth.require(req, role));
     const remote = req.socket.remoteAddress ?? '-';
 
-    if (path === '/api/v1/register' || path === '/api/v1/status' || path === '/api/v1/poll') {
+    if (AGENT_PATHS.includes(path)) {
       only('POST');
       const body = await readJsonBody(req, maxBody);
       if (path === '/api/v1/register') {
@@ -104,6 +110,7 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
         return sendJson(res, ...(await agent.register(body, relay, remote)));
       }
       if (path === '/api/v1/status') return sendJson(res, ...(await agent.status(body)));
+      if (path === '/api/v1/unregister') return sendJson(res, ...(await agent.unregister(body, remote)));
       return sendJson(res, ...(await agent.poll(body, () => closing || req.socket.destroyed)));
     }
     if (path === DASHBOARD_PATH || path.startsWith(`${DASHBOARD_PATH}/`)) {
@@ -185,7 +192,34 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
       const p = await need('admin');
       return uploadPackage(req, res, upload[1]!, search, p, remote);
     }
+    const hostUpload = /^\/api\/v1\/host-packages\/([^/]+\.wapt)$/i.exec(path);
+    if (hostUpload) {
+      only('PUT');
+      const p = await need('admin');
+      return uploadHostPackage(req, res, hostUpload[1]!, p, remote);
+    }
     throw new ApiError(404, 'NOT_FOUND', 'no such API endpoint');
+  }
+
+  /** edit-host --server: the host publisher checks it as the agent will, then puts it in place (host-package-upload.ts). */
+  async function uploadHostPackage(req: IncomingMessage, res: ServerResponse, filename: string, p: Principal, remote: string): Promise<void> {
+    try {
+      if (!opts.hostPublisher) throw new UploadRefused(409, 'NO_HOST_REPO', 'this serve has no host repository (--host-repo): host package uploads are off');
+      const r = await opts.hostPublisher.accept(req, filename);
+      await audit.append({
+        event: 'host-package-upload',
+        host_uuid: r.package,
+        who: p.name,
+        role: p.role,
+        remote,
+        detail: { status: r.status, version: r.version },
+      });
+      return sendJson(res, r.status === 'unchanged' ? 200 : 201, r);
+    } catch (err) {
+      if (!(err instanceof UploadRefused)) throw err;
+      await audit.append({ event: 'host-package-upload-refused', who: p.name, role: p.role, remote, detail: { file: filename, code: err.code } });
+      return sendJson(res, err.status, { code: err.code, message: err.message }, { connection: 'close' });
+    }
   }
 
   /** upload-package --to https://…: the publisher verifies, stores, re-indexes and re-signs (publisher.ts). */
@@ -216,7 +250,7 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
     const path = q === -1 ? url : url.slice(0, q);
     const search = q === -1 ? '' : url.slice(q + 1);
     const who: { p: Principal | null } = { p: null };
-    const isAdminPath = !['/api/v1/register', '/api/v1/status', '/api/v1/poll'].includes(path);
+    const isAdminPath = !AGENT_PATHS.includes(path);
     if (isAdminPath) {
       // B2: every admin request is audited, whether it was allowed or not
       res.once('finish', () => {

@@ -20,7 +20,7 @@ const claim = {
     signature: shortText(4096),
     host_uuid: uuid,
     sequence: { type: 'integer', minimum: 1 },
-    report_type: { enum: ['inventory', 'status', 'poll'] },
+    report_type: { enum: ['inventory', 'status', 'poll', 'unregister'] },
     hostname: shortText(255),
     state_sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     packages: {
@@ -64,6 +64,7 @@ export const SCHEMAS = {
     additionalProperties: false,
   },
   status: { type: 'object', required: ['claim'], properties: { claim }, additionalProperties: false },
+  unregister: { type: 'object', required: ['claim'], properties: { claim }, additionalProperties: false },
   poll: { type: 'object', required: ['claim'], properties: { claim, wait_secs: { type: 'integer', minimum: 0, maximum: 60 } }, additionalProperties: false },
   action,
   hostsQuery: {
