@@ -1,4 +1,4 @@
-// Fetching one package from an upstream repository for the packager (duplicate):
+// Fetching one package from an upstream repository for the packager (duplicate, edit):
 // the upstream's index and package are verified against the UPSTREAM's own trusted
 // directory, never ours, and nothing is stored in the agent DB. The result is a file
 // in a private directory that the caller verifies again as it unpacks it.
@@ -24,8 +24,12 @@ export interface UpstreamFetch {
   cleanup(): Promise<void>;
 }
 
-/** The upstream's trusted directory: an upstream section must name its own (`trusted_certs_dir`). */
-export async function upstreamTrust(repo: RepoConfig, log: AgentLog): Promise<TrustStore> {
+/**
+ * The repository's trusted directory: an upstream section must name its own
+ * (`trusted_certs_dir`); the main repository ([global], what our clients use) is ours.
+ */
+export async function upstreamTrust(repo: RepoConfig, log: AgentLog, config?: WaptConfig): Promise<TrustStore> {
+  if (!repo.trustedCertsDir && repo.name === 'global' && config) return TrustStore.load(config.trustedCertsDir, { onWarning: (m) => log.warn(m) });
   if (!repo.trustedCertsDir) {
     throw new WaptError(
       'CONFIG_INVALID',
@@ -37,7 +41,7 @@ export async function upstreamTrust(repo: RepoConfig, log: AgentLog): Promise<Tr
 }
 
 export async function fetchFromUpstream(config: WaptConfig, repo: RepoConfig, spec: string, env: NodeJS.ProcessEnv, log: AgentLog): Promise<UpstreamFetch> {
-  const trust = await upstreamTrust(repo, log);
+  const trust = await upstreamTrust(repo, log, config);
   const req = parseRequirement(spec);
   const dir = await mkdtemp(join(tmpdir(), 'wapt-get-upstream-'));
   await chmod(dir, 0o700);

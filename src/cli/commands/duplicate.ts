@@ -7,7 +7,8 @@ import { readdir, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
-import { configOf, signerPathsFrom, trustStoreFor } from '../context.js';
+import { configOf, signerPathsFrom } from '../context.js';
+import { openPackageSource, SOURCE_OPTIONS } from '../package-source.js';
 import { loadSigner, SIGNER_OPTIONS, signingDate } from '../signing-key.js';
 
 export const command: CommandSpec = {
@@ -15,8 +16,7 @@ export const command: CommandSpec = {
   summary: 'import a package (a .wapt file or a name in an upstream repository) under a new name, re-signed with our key',
   args: ['<source>', '<newname>'],
   options: [
-    { flags: '--repo <section>', description: 'SOURCE is a requirement in this ini section (verified with its own trusted_certs_dir)' },
-    { flags: '--trusted <dir>', description: 'for a SOURCE file: the trusted directory of whoever signed it (default: ours)' },
+    ...SOURCE_OPTIONS,
     { flags: '--package-version <version>', description: 'version of the new package (default: the source version)' },
     { flags: '--source-dir <dir>', description: 'where to unpack the source (default: ./NEWNAME-wapt)' },
     { flags: '-o, --out-dir <dir>', description: 'where to write the rebuilt .wapt (default: the current directory)' },
@@ -30,7 +30,6 @@ export const command: CommandSpec = {
     '  wapt-get duplicate --repo upstream tis-firefox acme-firefox -o /srv/wapt --key k.pem --cert k.crt',
   ].join('\n'),
   async run(ctx, [source, newNameArg], opts) {
-    const agent = await import('../../agent/index.js');
     const pkg = await import('../../package/index.js');
     const cfg = await configOf(ctx);
     const newName = pkg.prefixedName(newNameArg as string, cfg.defaultPackagePrefix);
@@ -42,19 +41,7 @@ export const command: CommandSpec = {
     // Load our signer first: a wrong password must not leave a half-made source directory.
     const signer = opts.dirOnly || opts.dryRun ? null : await loadSigner(ctx, await signerPathsFrom(ctx, opts));
 
-    let file: string;
-    let trust;
-    let cleanup = async () => {};
-    if (opts.repo) {
-      const repo = cfg.repos.find((r) => r.name === opts.repo);
-      if (!repo) throw new WaptError('CONFIG_INVALID', `no repository section [${opts.repo}] in ${cfg.configPath}`, { detail: { section: opts.repo } });
-      const got = await agent.fetchFromUpstream(cfg, repo, source as string, ctx.env, ctx.out);
-      ({ path: file, trust, cleanup } = got);
-    } else {
-      file = resolve(ctx.cwd, source as string);
-      if (!existsSync(file)) throw new WaptError('IO_ERROR', `${file} does not exist (give a .wapt file, or --repo SECTION with a package name)`);
-      trust = await trustStoreFor(ctx, opts.trusted);
-    }
+    const { file, trust, cleanup } = await openPackageSource(ctx, source as string, opts);
     try {
       if (opts.dryRun) {
         const v = await pkg.verifyPackage(file, { trust });

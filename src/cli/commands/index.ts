@@ -46,6 +46,7 @@ export const commandEntries: CommandEntry[] = [
   { name: 'action', load: async () => (await import('./action.js')).command },
   { name: 'agent', load: async () => (await import('./agent.js')).command },
   { name: 'duplicate', load: async () => (await import('./duplicate.js')).command },
+  { name: 'edit', load: async () => (await import('./edit.js')).command },
   { name: 'make-host-template', load: async () => (await import('./make-host-template.js')).command },
   { name: 'edit-host', load: async () => (await import('./edit-host.js')).command },
   { name: 'edit-group', load: async () => (await import('./edit-group.js')).command },
