@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../src/agent/db/index.js';
-import { certificateToPem, createCaCertificate, generateRsaKeyPair, issueCertificate, privateKeyToEncryptedPem } from '../../src/crypto/index.js';
+import { makeActionSigner } from '../helpers/action-signer.js';
 import { buildTestPackage, collect, spawnAgent } from '../helpers/agent-env.js';
 import { cleanupPki, getTestPki, type TestPki } from '../helpers/pki.js';
 
@@ -121,21 +121,7 @@ beforeAll(async () => {
   await startServe();
   pin = await readFile(join(tmp, 'tls', 'server.crt'));
   dbdir = join(tmp, 'db');
-  // the admin's action-signing CA, trusted by the agent (action_signers_dir)
-  const caKey = await generateRsaKeyPair(2048);
-  const ca = await createCaCertificate({ commonName: 'Fleet actions CA', key: caKey, days: 30 });
-  const k = await generateRsaKeyPair(2048);
-  const cert = await issueCertificate({
-    commonName: 'ops-admin',
-    publicKey: k.publicKey,
-    issuer: { cert: ca, privateKey: caKey.privateKey },
-    codeSigning: false,
-    days: 30,
-  });
-  await mkdir(join(tmp, 'signers'));
-  await writeFile(join(tmp, 'signers', 'ca.crt'), certificateToPem(ca));
-  await writeFile(join(tmp, 'admin.key'), privateKeyToEncryptedPem(k.privateKey, ''), { mode: 0o600 });
-  await writeFile(join(tmp, 'admin.crt'), certificateToPem(cert) + certificateToPem(ca));
+  await makeActionSigner(tmp); // the admin's action-signing CA (action_signers_dir) and key
   pki = await getTestPki();
   pkgFile = await buildTestPackage(pki, tmp, join(tmp, 'pkgs'), { name: 'tis-inst', version: '3.1-1' });
   ini = join(tmp, 'wapt-get.ini');
@@ -267,4 +253,41 @@ test('signed action: action sign → POST /api/v1/actions (operate) → agent lo
   // the same action handed over again is refused as a replay
   const again = await cli(['agent', '--polls', '1', '--wait', '0']);
   expect(again.stderr).not.toContain(`running signed action ${action.id}`);
+}, 120_000);
+
+test('long-poll: an action queued while the agent’s one poll is already waiting is run in that poll', async () => {
+  const db = await openDb(join(dbdir, 'waptdb.sqlite'));
+  db.installed.upsert({ package: 'tis-later', version: '1.0-1', install_status: 'OK', explicit_by: 'admin' });
+  await db.persist();
+  db.close();
+  const signed = await cli([
+    'action',
+    'sign',
+    '--host',
+    UUID,
+    '--key',
+    join(tmp, 'admin.key'),
+    '--cert',
+    join(tmp, 'admin.crt'),
+    '--window',
+    '300',
+    'forget',
+    'tis-later',
+  ]);
+  const action = JSON.parse(signed.stdout);
+  const host = async () => (await api('GET', `/api/v1/hosts/${UUID}`, VIEW)).json;
+  const before = (await host()).last_sequence as number;
+  const running = collect(spawnAgent(['-c', ini, 'agent', '--polls', '1', '--wait', '30']), 90_000);
+  // the poll is open once the server took a sequence that no stored report carries (a poll stores none)
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const h = await host();
+    if (h.last_sequence > before && h.last_sequence > (h.reports[0]?.sequence ?? 0)) break;
+    if (Date.now() > end) throw new Error('the agent never polled');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect((await api('POST', '/api/v1/actions', OPERATE, action)).status).toBe(201);
+  const run = await running;
+  expect(run.code).toBe(0);
+  expect(run.stderr).toContain(`running signed action ${action.id}: forget tis-later`);
 }, 120_000);
