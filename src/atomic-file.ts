@@ -31,6 +31,8 @@ export interface AtomicWriteOptions {
   defaultMode?: number;
   /** Always exactly this mode, whatever the umask or an existing target's mode (secrets). */
   mode?: number;
+  /** The caller made the directory (a busy store writing thousands of files): skip the mkdir. */
+  dirExists?: boolean;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function atomicWriteFile(target: string, data: Uint8Array | string,
   const dir = path.dirname(target);
   // A private file (no group/other bits) gets private parents when we create them.
   const privateFile = opts.mode !== undefined && (opts.mode & 0o077) === 0;
-  await fs.mkdir(dir, { recursive: true, ...(privateFile ? { mode: 0o700 } : {}) });
+  if (!opts.dirExists) await fs.mkdir(dir, { recursive: true, ...(privateFile ? { mode: 0o700 } : {}) });
   const mode =
     opts.mode ??
     (await fs.stat(target).then(

@@ -83,6 +83,19 @@ function outcomesOf(claim: SignedClaim): ActionOutcome[] {
   return Array.isArray(claim.action_results) ? (claim.action_results as ActionOutcome[]) : [];
 }
 
+/** Parsing a PEM is a tenth of a report's CPU: keep the parsed certificate per fingerprint (bounded, oldest out). */
+const CERT_CACHE_MAX = 20_000;
+const certCache = new Map<string, X509Certificate>();
+function registeredCertificate(fingerprint: string, pem: string): X509Certificate {
+  // the store keeps the fingerprint with the PEM it was computed from: same key, same certificate
+  let cert = certCache.get(fingerprint);
+  if (cert) return cert;
+  cert = parseCertificates(pem)[0]!;
+  if (certCache.size >= CERT_CACHE_MAX) certCache.delete(certCache.keys().next().value!);
+  certCache.set(fingerprint, cert);
+  return cert;
+}
+
 export function agentApi(o: AgentApiOptions) {
   const verifyOpts = (certificate: X509Certificate) => ({ certificate, required: REPORT_ATTRIBUTES, maxAgeSecs: o.maxClaimAgeSecs, now: o.now() });
 
@@ -139,7 +152,7 @@ export function agentApi(o: AgentApiOptions) {
       if (await o.store.getTombstone(key)) throw new ApiError(403, 'HOST_FORGOTTEN', 'this host was forgotten by the server admin: register it again');
       throw new ApiError(403, 'UNKNOWN_HOST', 'this host is not registered: run `wapt-get register` first');
     }
-    const claim = verifyClaim(raw, verifyOpts(parseCertificates(rec.certificate)[0]!));
+    const claim = verifyClaim(raw, verifyOpts(registeredCertificate(rec.fingerprint, rec.certificate)));
     const seq = checkReport(claim, type, raw.host_uuid as string);
     return { key, rec, claim, seq };
   }

@@ -21,7 +21,7 @@ async function readJson<V>(path: string): Promise<V | undefined> {
   }
 }
 
-const writeJson = (path: string, v: unknown) => atomicWriteFile(path, Buffer.from(JSON.stringify(v) + '\n'), { mode: 0o600 });
+const writeJson = (path: string, v: unknown, dirExists = false) => atomicWriteFile(path, Buffer.from(JSON.stringify(v) + '\n'), { mode: 0o600, dirExists });
 
 function isAlive(pid: number): boolean {
   try {
@@ -65,6 +65,8 @@ function insertSorted(arr: string[], v: string): void {
   if (arr[lo] !== v) arr.splice(lo, 0, v);
 }
 
+const RECENT_MAX = 4096;
+
 function firstAfter(arr: readonly string[], after: string | undefined): number {
   if (after === undefined) return 0;
   let lo = 0;
@@ -83,6 +85,9 @@ export class FileStore implements T.FleetStore {
   private readonly keys: string[] = [];
   private readonly byFingerprint = new Map<string, string>();
   private readonly tombstones = new Map<string, T.Tombstone>();
+  private readonly recent = new Map<string, T.HostRecord>();
+  /** reports/<key> directories made by this process (forget removes one: it leaves the set too). */
+  private readonly reportDirs = new Set<string>();
   private readonly actions = new Map<string, T.QueuedAction>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -146,8 +151,20 @@ export class FileStore implements T.FleetStore {
     return run;
   }
 
-  getHost(key: string): Promise<T.HostRecord | undefined> {
-    return readJson<T.HostRecord>(this.hostFile(key));
+  async getHost(key: string): Promise<T.HostRecord | undefined> {
+    const hit = this.recent.get(key);
+    if (hit) return hit;
+    const rec = await readJson<T.HostRecord>(this.hostFile(key));
+    if (rec) this.remember(key, rec);
+    return rec;
+  }
+
+  /** A report reads its host twice (verify, then accept): recent records stay in memory. Never mutated. */
+  private remember(key: string, rec: T.HostRecord | undefined): void {
+    this.recent.delete(key);
+    if (!rec) return;
+    if (this.recent.size >= RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(key, rec);
   }
 
   async getTombstone(key: string): Promise<T.Tombstone | undefined> {
@@ -156,9 +173,12 @@ export class FileStore implements T.FleetStore {
 
   private async keepReport(key: string, type: 'inventory' | 'status', seq: number, at: string, claim: T.HostRecord['inventory']): Promise<void> {
     const dir = join(this.dir, 'reports', key);
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!this.reportDirs.has(key)) {
+      await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+      this.reportDirs.add(key);
+    }
     const report: T.StoredReport = { host_uuid: claim!.host_uuid as string, sequence: seq, report_type: type, received_at: at, claim: claim! };
-    await writeJson(join(dir, `${Date.parse(at)}-${seq}-${type}.json`), report);
+    await writeJson(join(dir, `${Date.parse(at)}-${seq}-${type}.json`), report, true);
   }
 
   register(input: T.RegisterInput): Promise<T.AcceptResult> {
@@ -184,7 +204,8 @@ export class FileStore implements T.FleetStore {
           status: old?.status ?? null,
           status_at: old?.status_at ?? null,
         };
-        await writeJson(this.hostFile(input.key), rec);
+        await writeJson(this.hostFile(input.key), rec, true);
+        this.remember(input.key, rec);
         await this.keepReport(input.key, 'inventory', input.sequence, input.at, input.claim);
         this.index(input.key, rec);
         return { ok: true, created: !old } as const;
@@ -203,7 +224,8 @@ export class FileStore implements T.FleetStore {
         rec.status = input.claim;
         rec.status_at = input.at;
       }
-      await writeJson(this.hostFile(input.key), rec);
+      await writeJson(this.hostFile(input.key), rec, true);
+      this.remember(input.key, rec);
       if (input.claim) await this.keepReport(input.key, 'status', input.sequence, input.at, input.claim);
       this.index(input.key, rec);
       return { ok: true, created: false } as const;
@@ -219,7 +241,9 @@ export class FileStore implements T.FleetStore {
         await writeJson(join(this.dir, 'tombstones', `${key}.json`), t);
         this.tombstones.set(key, t);
         await fs.rm(this.hostFile(key), { force: true });
+        this.remember(key, undefined);
         await fs.rm(join(this.dir, 'reports', key), { recursive: true, force: true });
+        this.reportDirs.delete(key);
         this.summaries.delete(key);
         if (this.byFingerprint.get(rec.fingerprint) === key) this.byFingerprint.delete(rec.fingerprint);
         const i = this.keys.indexOf(key);
