@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openStore } from '../../src/server/store/index.js';
 import { startServer, type RunningServer } from '../../src/server/serve.js';
 import { ensureSelfSignedTls } from '../../src/server/tls-selfsigned.js';
@@ -49,10 +50,11 @@ describe('two serve instances on two ports share one PostgreSQL', () => {
   let s1: RunningServer;
   let s2: RunningServer;
   let h: Host;
+  let url: string;
 
   beforeAll(async () => {
     tmp = await mkdtemp(join(tmpdir(), 'wg-pg-serve-'));
-    const url = await cluster.createDb('shared');
+    url = await cluster.createDb('shared');
     const tls = await ensureSelfSignedTls(join(tmp, 'tls'));
     ca = await readFile(tls.certPath);
     const opts = (n: string) => ({
@@ -82,6 +84,23 @@ describe('two serve instances on two ports share one PostgreSQL', () => {
       expect([r1.status, r2.status].sort()).toEqual([200, 409]);
       expect([r1.json.code, r2.json.code]).toContain('REPLAY');
     }
+  });
+
+  test('both instances write one audit trail in the database (wg_audit), as well as their own audit file', async () => {
+    const other = await makeHost('C0000000-0000-4000-8000-00000000000d');
+    expect(
+      (await call(s2, ca, 'POST', '/api/v1/register', { body: { host_uuid: other.uuid, certificate: other.pem, claim: inventoryClaim(other, 1) } })).status,
+    ).toBe(201);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const rows = (await client.query("SELECT host_uuid, entry FROM wg_audit WHERE event = 'register' ORDER BY id")).rows;
+      expect(rows.map((r) => r.host_uuid)).toEqual([h.uuid, other.uuid]);
+      expect(rows[1].entry).toMatchObject({ event: 'register', host_uuid: other.uuid, detail: { created: true } });
+    } finally {
+      await client.end();
+    }
+    expect(await readFile(join(tmp, 'd2', 'audit.ndjson'), 'utf8')).toContain(other.uuid);
   });
 
   test('PostgreSQL restarted mid-run: 503 STORE_UNAVAILABLE while down (never a 500), accepted again once back', async () => {

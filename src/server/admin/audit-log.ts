@@ -2,6 +2,7 @@
 // (0600, never opened through a symlink). One JSON object per line.
 import { constants, promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import type { FleetStore } from '../store/index.js';
 
 export const AUDIT_FILE = 'audit.ndjson';
 
@@ -33,19 +34,25 @@ export class AuditLog {
     private readonly fh: fs.FileHandle,
     readonly path: string,
     private readonly now: () => Date,
+    private readonly store?: Pick<FleetStore, 'recordAudit'>,
   ) {}
 
-  static async open(dataDir: string, now: () => Date = () => new Date()): Promise<AuditLog> {
+  /** With a store that keeps audit lines (PostgreSQL), each line goes to both. */
+  static async open(dataDir: string, now: () => Date = () => new Date(), store?: Pick<FleetStore, 'recordAudit'>): Promise<AuditLog> {
     const path = join(dataDir, AUDIT_FILE);
     const fh = await fs.open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     await fh.chmod(0o600);
-    return new AuditLog(fh, path, now);
+    return new AuditLog(fh, path, now, store);
   }
 
   /** Appends in call order; a write failure is returned to the caller, not swallowed. */
   append(entry: AuditEntry): Promise<void> {
-    const line = JSON.stringify({ at: this.now().toISOString(), ...entry }) + '\n';
-    const next = this.chain.then(() => this.fh.write(line).then(() => undefined));
+    const record = { at: this.now().toISOString(), ...entry };
+    const line = JSON.stringify(record) + '\n';
+    const next = this.chain.then(async () => {
+      await this.fh.write(line);
+      await this.store?.recordAudit?.(record);
+    });
     this.chain = next.catch(() => undefined);
     return next;
   }

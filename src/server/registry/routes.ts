@@ -75,7 +75,7 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const store = opts.store ?? (await openStore({ dataDir: opts.dataDir, db: opts.db }));
   await mkdir(opts.dataDir, { recursive: true, mode: 0o700 }); // the audit log lives here whatever the store
-  const audit = await AuditLog.open(opts.dataDir, now);
+  const audit = await AuditLog.open(opts.dataDir, now, store);
   const auth = new AdminAuth({ tokensFile: opts.adminTokensFile, adminCa: opts.adminCa, onWarning: log });
   await auth.refresh();
   const agent = agentApi({

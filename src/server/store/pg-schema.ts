@@ -64,4 +64,12 @@ CREATE TABLE IF NOT EXISTS wg_actions (
   outcome json
 );
 CREATE INDEX IF NOT EXISTS wg_actions_host ON wg_actions (host_key, queued_at);
+CREATE TABLE IF NOT EXISTS wg_audit (
+  id bigserial PRIMARY KEY,
+  at text NOT NULL,
+  event text NOT NULL,
+  host_uuid text,
+  entry json NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wg_audit_at ON wg_audit (at);
 `;

@@ -190,6 +190,17 @@ export class PgStore implements T.FleetStore {
     });
   }
 
+  async recordAudit(line: { at: string; event: string; host_uuid?: string } & Record<string, unknown>): Promise<void> {
+    await this.pool
+      .query('INSERT INTO wg_audit (at, event, host_uuid, entry) VALUES ($1, $2, $3, $4::json)', [
+        line.at,
+        line.event,
+        line.host_uuid ?? null,
+        JSON.stringify(line),
+      ])
+      .catch(wrap);
+  }
+
   acceptStatus(i: T.StatusInput): Promise<T.AcceptResult> {
     return this.tx(async (c) => {
       const oldRow = (await c.query<Row>('SELECT * FROM wg_hosts WHERE key = $1', [i.key])).rows[0];

@@ -182,5 +182,10 @@ export interface FleetStore {
 
   /** Retention: reports older than keepReportsMs, hosts not seen for expireHostsMs (tombstoned). */
   prune(now: Date, keepReportsMs: number | null, expireHostsMs: number | null): Promise<PruneResult>;
+  /**
+   * B2 audit lines kept by the store too (PostgreSQL: table wg_audit, so instances behind one
+   * load balancer share one audit trail). Absent: the audit file in the data dir is the trail.
+   */
+  recordAudit?(line: { at: string; event: string; host_uuid?: string } & Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
 }
