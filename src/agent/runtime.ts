@@ -88,11 +88,13 @@ export class AgentRuntime {
     return r;
   }
 
-  async close(): Promise<void> {
+  /** `whileLocked` runs after the DB files are final, before the lock goes (update's side file, fast-304.ts). */
+  async close(whileLocked?: () => Promise<void>): Promise<void> {
     for (const c of this.clients.values()) await c.close().catch(() => undefined);
     this.clients.clear();
     try {
       this.db.close();
+      await whileLocked?.();
     } finally {
       await this.lock?.release();
     }

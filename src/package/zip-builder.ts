@@ -8,7 +8,13 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extname } from 'node:path';
-import yazl from 'yazl';
+import { createRequire } from 'node:module';
+import type yazlTypes from 'yazl';
+
+// loaded on first use, not at start-up: most verbs never need it (issue 12 §2, the warm update)
+const requireCjs = createRequire(import.meta.url);
+let yazlLib: typeof yazlTypes | undefined;
+const yazlMod = (): typeof yazlTypes => (yazlLib ??= requireCjs('yazl') as typeof yazlTypes);
 import { asWaptError } from '../errors.js';
 import { checkMemberName } from './zip-names.js';
 
@@ -87,7 +93,7 @@ export interface ZipBuilderOptions {
 }
 
 export class ZipBuilder {
-  private readonly zip = new yazl.ZipFile();
+  private readonly zip = new (yazlMod().ZipFile)();
   private readonly tmp: string;
   private readonly written: Promise<void>;
   private readonly opts: Required<ZipBuilderOptions>;

@@ -6,7 +6,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
+import { createRequire } from 'node:module';
+import type tarTypes from 'tar-stream';
+
+// loaded on first use, not at start-up: most verbs never need it (issue 12 §2, the warm update)
+const requireCjs = createRequire(import.meta.url);
+let tarLib: typeof tarTypes | undefined;
+const tarMod = (): typeof tarTypes => (tarLib ??= requireCjs('tar-stream') as typeof tarTypes);
 import { WaptError } from '../../errors.js';
 
 export interface TarFile {
@@ -25,7 +31,7 @@ export function isBundleMemberName(name: string): boolean {
 /** Writes `dest` through a temp file then rename; returns its size. */
 export async function writeTar(dest: string, files: readonly TarFile[], mtime = new Date()): Promise<number> {
   const tmp = `${dest}.tmp-${process.pid}`;
-  const pack = tar.pack();
+  const pack = tarMod().pack();
   const written = pipeline(pack, createWriteStream(tmp));
   try {
     for (const f of files) {
@@ -56,7 +62,7 @@ function unsafe(code: 'ZIP_UNSAFE_PATH' | 'ZIP_SYMLINK' | 'ZIP_DUPLICATE_ENTRY',
  * unexpected names) or that appears twice; the caller removes `destDir` then.
  */
 export async function extractBundleTar(tarPath: string, destDir: string): Promise<string[]> {
-  const extract = tar.extract();
+  const extract = tarMod().extract();
   const src = createReadStream(tarPath);
   src.on('error', (err) => extract.destroy(err));
   src.pipe(extract);

@@ -9,6 +9,7 @@ import { sourceForUrl } from './source.js';
 import { candidateUrls, hostAddresses } from './repo-rules.js';
 import { noRepositoryError } from '../index-health.js';
 
+export { tryFast304, planFast304, FAST_304_FILE } from './fast-304.js';
 export { HOST_REPO, isHostPackageName, checkHostPackage, lastAcceptedHostPackage, type AcceptedHostPackage } from './host.js';
 export { readAndVerify, storeIndex, updateRepo, failedResult, type RepoUpdateResult, type UpdateDeps, type UpdateTarget } from './repo.js';
 export { verifyIndex, isSafeFilename, entryFromControl, type RejectedEntry, type VerifiedIndex } from './verify-index.js';

@@ -61,7 +61,19 @@ export const command: CommandSpec = {
     const cfg = await agentConfig(ctx, opts);
     if (opts.dryRun) return dryRunUpdate(ctx.out, cfg, opts.repo as string[] | undefined);
     const { AgentRuntime } = await import('../../agent/index.js');
-    const { runUpdate, summarize } = await import('../../agent/index.js');
+    const { runUpdate, summarize, tryFast304, planFast304 } = await import('../../agent/index.js');
+    const whole = !opts.fromBundle && !opts.repo;
+    // issue 12 §2: every server still answers 304 and nothing here moved: the last summary stands
+    const fast = whole ? await tryFast304(cfg, ctx.env, ctx.out) : null;
+    if (fast) {
+      await reportAfter(
+        ctx,
+        'update',
+        fast.repos.map((r) => ({ package: r.repo, status: 'OK' })),
+      );
+      ctx.out.result({ ...fast, fast_304: true }, () => renderSummary(ctx.out, fast));
+      return 0;
+    }
     const rt = await AgentRuntime.open(cfg, { lock: true, recreateCorruptDb: true, env: ctx.env, log: ctx.out });
     let summary: UpdateSummary;
     // a corrupt DB was moved aside and its installed packages rebuilt from their side records
@@ -76,7 +88,9 @@ export const command: CommandSpec = {
         summary = await runUpdate(rt, { only: opts.repo });
       }
     } finally {
-      await rt.close();
+      // a whole update that worked (and no recovery) may be answered from the side file next time
+      const after = whole ? planFast304(cfg, rt.db, recovery ? null : (summary! ?? null), ctx.env, ctx.out) : undefined;
+      await rt.close(after);
     }
     if (recovery) {
       // the index is back, but history and rollback marks are not: say so, never exit 0

@@ -4,7 +4,13 @@
 // CJK range ("MSI base64", two name characters per UTF-16 unit), strings live once
 // in `!_StringPool` (lengths) + `!_StringData` (bytes), and tables are stored column by
 // column as string ids. Layout as documented by Wine (dlls/msi/table.c, string.c).
-import CFB from 'cfb';
+import { createRequire } from 'node:module';
+import type CFBTypes from 'cfb';
+
+// loaded on first use, not at start-up: most verbs never need it (issue 12 §2, the warm update)
+const requireCjs = createRequire(import.meta.url);
+let CFBLib: typeof CFBTypes | undefined;
+const CFBMod = (): typeof CFBTypes => (CFBLib ??= requireCjs('cfb') as typeof CFBTypes);
 import { WaptError } from '../../errors.js';
 
 const MIME = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._';
@@ -128,9 +134,9 @@ const GUID = /^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$
 
 /** Parses an .msi file's bytes; MSI_INVALID when it is not one or lacks the product properties. */
 export function readMsi(bytes: Uint8Array, source = 'the file'): MsiProduct {
-  let doc: CFB.CFB$Container;
+  let doc: CFBTypes.CFB$Container;
   try {
-    doc = CFB.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { type: 'buffer' });
+    doc = CFBMod().read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { type: 'buffer' });
   } catch (e) {
     throw new WaptError('MSI_INVALID', `${source} is not a compound file (MSI): ${(e as Error).message}`, { cause: e });
   }

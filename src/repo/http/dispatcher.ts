@@ -27,7 +27,8 @@ export interface DispatcherOptions {
   readTimeoutMs: number;
 }
 
-function tlsOptions(o: DispatcherOptions): ConnectionOptions {
+/** TLS settings of a connection per verify_cert and the client certificate (also used by probe.ts). */
+export function tlsOptions(o: DispatcherOptions): ConnectionOptions {
   const tls: ConnectionOptions = {};
   const mode = o.verifyCert;
   if (mode.kind === 'off' || mode.kind === 'pinned') tls.rejectUnauthorized = false; // pinned: checked by withPin

@@ -5,4 +5,5 @@ export { parseVerifyCert, loadPin, derSha256, type VerifyCertMode } from './veri
 export { proxyFromEnv, bypassesProxy } from './proxy.js';
 export { redactUrl } from './errors.js';
 export { postJson, sendForJson, type JsonResponse } from './post-json.js';
+export { probeNotModified, type Validators } from './probe.js';
 export { fetchPeerCertificate, normalizeFingerprint, type PeerCertificateInfo } from './peer-certificate.js';
