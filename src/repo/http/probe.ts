@@ -44,8 +44,8 @@ export function probeNotModified(url: string, v: Validators, o: HttpOptions): Pr
           timeout: Math.max(o.connectTimeoutMs, o.readTimeoutMs),
         },
         (res) => {
-          res.resume();
           done(res.statusCode === 304 ? 'not-modified' : 'other');
+          res.destroy(); // a changed index is fetched by the full path, not read twice
         },
       );
       req.on('socket', (s) => {
