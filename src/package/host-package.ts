@@ -3,9 +3,28 @@
 // uploads from edit-host --server), so both refuse the same packages.
 import os from 'node:os';
 import { WaptError } from '../errors.js';
+import { TrustPolicy, type TrustStore } from '../crypto/index.js';
 import { field } from './control.js';
 import { compareVersions } from './version.js';
-import type { VerifiedPackage } from './verify.js';
+import { readSignedParts, verifyPackage, type VerifiedPackage } from './verify.js';
+import { PackageZip } from './zip-reader.js';
+
+/**
+ * A host package file as the agent and serve both check it: verifyPackage through one
+ * handle, then TrustPolicy for role 'host-package' on the same signer certificate.
+ */
+export async function verifyHostPackageFile(file: string, opts: { trust: TrustStore; at: Date; source: string }): Promise<VerifiedPackage> {
+  const zip = await PackageZip.open(file);
+  try {
+    const verified = await verifyPackage(file, { trust: opts.trust, at: opts.at, zip });
+    const signer = (await readSignedParts(zip, opts.source)).certificates[0]!;
+    const refused = TrustPolicy.refusal('host-package', signer, { source: opts.source, at: opts.at });
+    if (refused) throw refused;
+    return verified;
+  } finally {
+    zip.close();
+  }
+}
 
 /**
  * W-F4: the names a host package may carry here: the host UUID, or (as WAPT allows)

@@ -32,4 +32,4 @@ export {
   type ListDiff,
 } from './source-edit.js';
 export { editManagementPackage, type EditManagementOptions, type EditManagementResult, type ManagementKind } from './management-edit.js';
-export { isHostPackageName, checkHostPackage, type AcceptedHostPackage } from './host-package.js';
+export { isHostPackageName, checkHostPackage, verifyHostPackageFile, type AcceptedHostPackage } from './host-package.js';

@@ -2,7 +2,7 @@
 // PUT /api/v1/host-packages/<uuid>.wapt. The body goes to an exclusive temp file in the
 // host repository and is checked there, through one handle, as the agent will check it:
 // the package verifies against serve's trusted directory, its signer may sign host
-// packages (TrustPolicy 'host-package'), it is a code-free `section: host` package
+// packages (verifyHostPackageFile, the agent's own check), it is a code-free `section: host` package
 // (W-D5), it is named after the host of its file name (W-F4), and it never goes back
 // from the file it replaces (checkHostPackage, the agent's own rule). Then it is renamed
 // into place: a host fetching its package sees the old file or the new one.
@@ -11,17 +11,8 @@ import { lstat, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { isWaptError } from '../errors.js';
-import { TrustPolicy, type TrustStore } from '../crypto/index.js';
-import {
-  checkHostPackage,
-  field,
-  PackageZip,
-  readSignedParts,
-  sha256File,
-  verifyPackage,
-  type AcceptedHostPackage,
-  type VerifiedPackage,
-} from '../package/index.js';
+import type { TrustStore } from '../crypto/index.js';
+import { checkHostPackage, field, sha256File, verifyHostPackageFile, type AcceptedHostPackage, type VerifiedPackage } from '../package/index.js';
 import { receiveUpload, UploadRefused } from './publisher.js';
 import { hostKey } from './store/index.js';
 
@@ -58,18 +49,8 @@ export class HostPackagePublisher {
     return run;
   }
 
-  private async verified(file: string, label: string): Promise<VerifiedPackage> {
-    const at = (this.opts.now ?? (() => new Date()))();
-    const zip = await PackageZip.open(file);
-    try {
-      const v = await verifyPackage(file, { trust: this.opts.trust, at, zip });
-      const signer = (await readSignedParts(zip, label)).certificates[0]!;
-      const refused = TrustPolicy.refusal('host-package', signer, { source: label, at });
-      if (refused) throw refused;
-      return v;
-    } finally {
-      zip.close();
-    }
+  private verified(file: string, label: string): Promise<VerifiedPackage> {
+    return verifyHostPackageFile(file, { trust: this.opts.trust, at: (this.opts.now ?? (() => new Date()))(), source: label });
   }
 
   /** What the file in place says, as the agent would have recorded it; null when there is none. */

@@ -9,9 +9,8 @@
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { WaptError, isWaptError } from '../../errors.js';
-import { checkHostPackage, hashFile, PackageZip, readSignedParts, verifyPackage, type AcceptedHostPackage, type VerifiedPackage } from '../../package/index.js';
+import { checkHostPackage, hashFile, verifyHostPackageFile, type AcceptedHostPackage } from '../../package/index.js';
 export { isHostPackageName, checkHostPackage, type AcceptedHostPackage } from '../../package/index.js';
-import { TrustPolicy } from '../../crypto/index.js';
 import type { WaptDb } from '../db/index.js';
 import type { RepoConfig } from '../config.js';
 import type { HttpClient } from '../../repo/index.js';
@@ -30,20 +29,6 @@ export function lastAcceptedHostPackage(db: WaptDb, hostUuid: string): AcceptedH
     return JSON.parse(raw) as AcceptedHostPackage;
   } catch {
     return null;
-  }
-}
-
-/** verifyPackage through one handle, then TrustPolicy for role 'host-package' on the same certificate. */
-async function verifyAsHostPackage(file: string, deps: UpdateDeps, now: Date): Promise<VerifiedPackage> {
-  const zip = await PackageZip.open(file);
-  try {
-    const verified = await verifyPackage(file, { trust: deps.trust, at: now, zip });
-    const signer = (await readSignedParts(zip, basename(file))).certificates[0]!;
-    const refused = TrustPolicy.refusal('host-package', signer, { source: basename(file), at: now });
-    if (refused) throw refused;
-    return verified;
-  } finally {
-    zip.close();
   }
 }
 
@@ -98,7 +83,7 @@ export async function updateHostPackage(deps: UpdateDeps, repo: RepoConfig, host
   try {
     // W-D3..W-D5: verified in full (the code-signing rule applies here as everywhere), then the
     // trust policy is asked about the signer in the role of a host package.
-    verified = await verifyAsHostPackage(tmp, deps, now);
+    verified = await verifyHostPackageFile(tmp, { trust: deps.trust, at: now, source: basename(tmp) });
     digests = await hashFile(tmp, ['md5', 'sha256']);
     accepted = checkHostPackage(verified, digests.sha256!, hostUuid, lastAcceptedHostPackage(deps.db, hostUuid));
   } catch (err) {
