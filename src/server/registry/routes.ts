@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminAuth, type Principal, type Role } from '../admin/auth.js';
-import { AuditLog } from '../admin/audit-log.js';
+import { AuditLog, type AuditEntry } from '../admin/audit-log.js';
 import { renderPage, DASHBOARD_CSP } from '../dashboard/index.js';
 import type { RelayedKind } from '../../protocol/index.js';
 import { openStore, type FleetStore } from '../store/index.js';
@@ -201,29 +201,49 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
     throw new ApiError(404, 'NOT_FOUND', 'no such API endpoint');
   }
 
-  /** edit-host --server: the host publisher checks it as the agent will, then puts it in place (host-package-upload.ts). */
-  async function uploadHostPackage(req: IncomingMessage, res: ServerResponse, filename: string, p: Principal, remote: string): Promise<void> {
+  /**
+   * One answer for both upload paths: accepted (audited with what it did) or refused with
+   * one of our own error codes (PACKAGE_EXISTS, SIGNATURE_INVALID…, audited, connection
+   * closed), so upload-package and edit-host exit as a local check would.
+   */
+  async function answerUpload<R extends { status: string }>(
+    res: ServerResponse,
+    p: Principal,
+    remote: string,
+    file: string,
+    event: 'package-upload' | 'host-package-upload',
+    accept: () => Promise<R>,
+    audited: (r: R) => Pick<AuditEntry, 'host_uuid' | 'detail'>,
+  ): Promise<void> {
     try {
-      if (!opts.hostPublisher) throw new UploadRefused(409, 'NO_HOST_REPO', 'this serve has no host repository (--host-repo): host package uploads are off');
-      const r = await opts.hostPublisher.accept(req, filename);
-      await audit.append({
-        event: 'host-package-upload',
-        host_uuid: r.package,
-        who: p.name,
-        role: p.role,
-        remote,
-        detail: { status: r.status, version: r.version },
-      });
+      const r = await accept();
+      await audit.append({ event, who: p.name, role: p.role, remote, ...audited(r) });
       return sendJson(res, r.status === 'unchanged' ? 200 : 201, r);
     } catch (err) {
       if (!(err instanceof UploadRefused)) throw err;
-      await audit.append({ event: 'host-package-upload-refused', who: p.name, role: p.role, remote, detail: { file: filename, code: err.code } });
+      await audit.append({ event: `${event}-refused`, who: p.name, role: p.role, remote, detail: { file, code: err.code } });
       return sendJson(res, err.status, { code: err.code, message: err.message }, { connection: 'close' });
     }
   }
 
+  /** edit-host --server: the host publisher checks it as the agent will, then puts it in place (host-package-upload.ts). */
+  function uploadHostPackage(req: IncomingMessage, res: ServerResponse, filename: string, p: Principal, remote: string): Promise<void> {
+    return answerUpload(
+      res,
+      p,
+      remote,
+      filename,
+      'host-package-upload',
+      () => {
+        if (!opts.hostPublisher) throw new UploadRefused(409, 'NO_HOST_REPO', 'this serve has no host repository (--host-repo): host package uploads are off');
+        return opts.hostPublisher.accept(req, filename);
+      },
+      (r) => ({ host_uuid: r.package, detail: { status: r.status, version: r.version } }),
+    );
+  }
+
   /** upload-package --to https://…: the publisher verifies, stores, re-indexes and re-signs (publisher.ts). */
-  async function uploadPackage(req: IncomingMessage, res: ServerResponse, segment: string, search: string, p: Principal, remote: string): Promise<void> {
+  function uploadPackage(req: IncomingMessage, res: ServerResponse, segment: string, search: string, p: Principal, remote: string): Promise<void> {
     let filename: string;
     try {
       filename = decodeURIComponent(segment);
@@ -231,17 +251,18 @@ export async function createManagementHandler(opts: ManagementOptions): Promise<
       throw new ApiError(400, 'SCHEMA_INVALID', 'bad escape in the package file name');
     }
     const force = queryObject(search).force === '1';
-    try {
-      if (!opts.publisher?.enabled) throw new UploadRefused(409, 'NO_INDEX_KEY', 'this serve holds no index key (--index-key/--index-cert): uploads are off');
-      const r = await opts.publisher.accept(req, filename, force);
-      await audit.append({ event: 'package-upload', who: p.name, role: p.role, remote, detail: { file: filename, status: r.status, force } });
-      return sendJson(res, r.status === 'unchanged' ? 200 : 201, r);
-    } catch (err) {
-      if (!(err instanceof UploadRefused)) throw err;
-      await audit.append({ event: 'package-upload-refused', who: p.name, role: p.role, remote, detail: { file: filename, code: err.code } });
-      // Our own error codes (PACKAGE_EXISTS, SIGNATURE_INVALID…), so upload-package exits as a local check would.
-      return sendJson(res, err.status, { code: err.code, message: err.message }, { connection: 'close' });
-    }
+    return answerUpload(
+      res,
+      p,
+      remote,
+      filename,
+      'package-upload',
+      () => {
+        if (!opts.publisher?.enabled) throw new UploadRefused(409, 'NO_INDEX_KEY', 'this serve holds no index key (--index-key/--index-cert): uploads are off');
+        return opts.publisher.accept(req, filename, force);
+      },
+      (r) => ({ detail: { file: filename, status: r.status, force } }),
+    );
   }
 
   const handler: Handler = (req, res) => {
