@@ -8,15 +8,13 @@ import { open, rename, rm } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extname } from 'node:path';
-import { createRequire } from 'node:module';
 import type yazlTypes from 'yazl';
-
-// loaded on first use, not at start-up: most verbs never need it (issue 12 §2, the warm update)
-const requireCjs = createRequire(import.meta.url);
-let yazlLib: typeof yazlTypes | undefined;
-const yazlMod = (): typeof yazlTypes => (yazlLib ??= requireCjs('yazl') as typeof yazlTypes);
 import { asWaptError } from '../errors.js';
+import { lazyRequire } from '../lazy-require.js';
 import { checkMemberName } from './zip-names.js';
+
+// loaded on first use (src/lazy-require.ts)
+const yazlMod = lazyRequire<typeof yazlTypes>('yazl');
 
 const FILE_MODE = 0o100644;
 

@@ -6,14 +6,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createRequire } from 'node:module';
 import type tarTypes from 'tar-stream';
-
-// loaded on first use, not at start-up: most verbs never need it (issue 12 §2, the warm update)
-const requireCjs = createRequire(import.meta.url);
-let tarLib: typeof tarTypes | undefined;
-const tarMod = (): typeof tarTypes => (tarLib ??= requireCjs('tar-stream') as typeof tarTypes);
+import { lazyRequire } from '../../lazy-require.js';
 import { WaptError } from '../../errors.js';
+
+// loaded on first use (src/lazy-require.ts)
+const tarMod = lazyRequire<typeof tarTypes>('tar-stream');
 
 export interface TarFile {
   /** Name inside the tar (one path segment). */

@@ -4,14 +4,12 @@
 // CJK range ("MSI base64", two name characters per UTF-16 unit), strings live once
 // in `!_StringPool` (lengths) + `!_StringData` (bytes), and tables are stored column by
 // column as string ids. Layout as documented by Wine (dlls/msi/table.c, string.c).
-import { createRequire } from 'node:module';
 import type CFBTypes from 'cfb';
-
-// loaded on first use, not at start-up: most verbs never need it (issue 12 §2, the warm update)
-const requireCjs = createRequire(import.meta.url);
-let CFBLib: typeof CFBTypes | undefined;
-const CFBMod = (): typeof CFBTypes => (CFBLib ??= requireCjs('cfb') as typeof CFBTypes);
+import { lazyRequire } from '../../lazy-require.js';
 import { WaptError } from '../../errors.js';
+
+// loaded on first use (src/lazy-require.ts)
+const CFBMod = lazyRequire<typeof CFBTypes>('cfb');
 
 const MIME = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._';
 

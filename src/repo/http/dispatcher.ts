@@ -2,18 +2,16 @@
 // mode, mTLS client certificate, connect/read timeouts, optional proxy.
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
 import type { Agent, ProxyAgent, buildConnector, Dispatcher } from 'undici';
 import { WaptError } from '../../errors.js';
+import { lazyRequire } from '../../lazy-require.js';
 import { bypassesProxy } from './proxy.js';
 import { derSha256, loadPin, type VerifyCertMode } from './verify-cert.js';
 
 // undici (~50 ms to load) is required on the first HTTP client, not at start-up: verbs
 // that never download (scanpackages, build-package, the rescan of issue 12 §4) skip it.
-const requireCjs = createRequire(import.meta.url);
-let undici: typeof Undici | undefined;
-const lib = (): typeof Undici => (undici ??= requireCjs('undici') as typeof Undici);
+const lib = lazyRequire<typeof Undici>('undici');
 
 export interface DispatcherOptions {
   verifyCert: VerifyCertMode;
