@@ -2,6 +2,7 @@
 // ours), or a requirement in a repository section of the ini, fetched from its index and
 // verified with that section's own trusted_certs_dir (agent/upstream.ts).
 import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { WaptError } from '../errors.js';
 import type { TrustStore } from '../crypto/index.js';
@@ -17,6 +18,13 @@ export interface PackageSource {
   file: string;
   trust: TrustStore;
   cleanup: () => Promise<void>;
+}
+
+/** Where a source is unpacked must be new or empty: nothing of the packager's is overwritten. */
+export async function assertEmptyTarget(dir: string, option = '--source-dir'): Promise<void> {
+  if (existsSync(dir) && (await readdir(dir)).length > 0) {
+    throw new WaptError('IO_ERROR', `${dir} already exists and is not empty; choose another ${option}`, { detail: { path: dir } });
+  }
 }
 
 export async function openPackageSource(

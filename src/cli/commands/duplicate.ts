@@ -2,13 +2,11 @@
 // file) under our own name and signature. The source is verified against ITS trust
 // (an upstream section's own trusted_certs_dir), unpacked from the verified bytes,
 // renamed, and rebuilt with our key, so our clients never need to trust the upstream.
-import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
 import { configOf, signerPathsFrom } from '../context.js';
-import { openPackageSource, SOURCE_OPTIONS } from '../package-source.js';
+import { assertEmptyTarget, openPackageSource, SOURCE_OPTIONS } from '../package-source.js';
 import { loadSigner, SIGNER_OPTIONS, signingDate } from '../signing-key.js';
 
 export const command: CommandSpec = {
@@ -35,9 +33,7 @@ export const command: CommandSpec = {
     const newName = pkg.prefixedName(newNameArg as string, cfg.defaultPackagePrefix);
     if (opts.packageVersion) pkg.parseVersion(opts.packageVersion as string);
     const sourceDir = resolve(ctx.cwd, (opts.sourceDir as string | undefined) ?? `${newName}-wapt`);
-    if (existsSync(sourceDir) && (await readdir(sourceDir)).length > 0) {
-      throw new WaptError('IO_ERROR', `${sourceDir} already exists and is not empty; choose another --source-dir`, { detail: { path: sourceDir } });
-    }
+    await assertEmptyTarget(sourceDir);
     // Load our signer first: a wrong password must not leave a half-made source directory.
     const signer = opts.dirOnly || opts.dryRun ? null : await loadSigner(ctx, await signerPathsFrom(ctx, opts));
 

@@ -3,12 +3,9 @@
 // one, or `--repo SECTION`), verified against that repository's trust before a byte is
 // unpacked (from the verified bytes). Nothing is renamed or re-signed here: change it,
 // bump its version, then build-upload it.
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { WaptError } from '../../errors.js';
 import type { CommandSpec } from '../command.js';
-import { openPackageSource, SOURCE_OPTIONS } from '../package-source.js';
+import { assertEmptyTarget, openPackageSource, SOURCE_OPTIONS } from '../package-source.js';
 
 export const command: CommandSpec = {
   name: 'edit',
@@ -33,9 +30,7 @@ export const command: CommandSpec = {
     try {
       const v = await pkg.verifyPackage(src.file, { trust: src.trust });
       const sourceDir = resolve(ctx.cwd, (opts.sourceDir as string | undefined) ?? `${v.package}-wapt`);
-      if (existsSync(sourceDir) && (await readdir(sourceDir)).length > 0) {
-        throw new WaptError('IO_ERROR', `${sourceDir} already exists and is not empty; choose another --source-dir`, { detail: { path: sourceDir } });
-      }
+      await assertEmptyTarget(sourceDir);
       const result = { package: v.package, version: v.version, signer: v.signer, source_dir: sourceDir, dry_run: Boolean(opts.dryRun) };
       if (opts.dryRun) {
         ctx.out.result(result, () => `would unpack ${v.package} ${v.version} (signed by ${v.signer}) into ${sourceDir}`);
