@@ -30,7 +30,7 @@ export { loadOrCreateHostIdentity, nextSequence, HOST_IDENTITY_DIR, type HostIde
 export { fetchFromUpstream, upstreamTrust, type UpstreamFetch } from './upstream.js';
 export { mirrorRepository, type MirrorRequest, type MirrorReport } from './mirror/index.js';
 export { setIniValue } from './ini-edit.js';
-export { unregisterHost, type UnregisterOutcome } from './report/index.js';
+export { unregisterHost, serverAndHost, type UnregisterOutcome } from './report/index.js';
 export { reportCycle, eventsOf, agentLoop, Outbox, OUTBOX_DIR, sendOutbox, type CycleResult, type ResultLike, type AgentLoopOptions } from './report/index.js';
 export { runActions, type ActionsRun } from './actions/runner.js';
 export { updatePackageSources, type UpdateSourcesOptions, type UpdateSourcesResult } from './update-sources.js';

@@ -4,6 +4,7 @@
 // Never throws for the server's sake: the caller's exit code must not depend on it.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { WaptError } from '../../errors.js';
 import { postJson } from '../../repo/index.js';
 import { signReport, stateSha256, type SignedClaim } from '../../protocol/index.js';
 import { VERSION_STRING } from '../../version.js';
@@ -42,6 +43,15 @@ export async function existingIdentity(cfg: WaptConfig, log: AgentLog): Promise<
   const dir = join(cfg.dbdir, HOST_IDENTITY_DIR);
   if (!(await fs.stat(join(dir, 'host.key')).catch(() => null))) return null;
   return loadOrCreateHostIdentity(cfg.dbdir, { hostUuid: cfg.hostUuid!, onWarning: (m) => log.warn(m) });
+}
+
+/** What every message to wapt_server needs from the ini (CONFIG_INVALID naming the key otherwise). */
+export function serverAndHost(cfg: WaptConfig): { server: string; hostUuid: string } {
+  if (!cfg.waptServer)
+    throw new WaptError('CONFIG_INVALID', `set wapt_server=https://SERVER:PORT in [global] of ${cfg.configPath}`, { detail: { key: 'wapt_server' } });
+  if (!cfg.hostUuid)
+    throw new WaptError('CONFIG_INVALID', `this host has no UUID: set host_uuid in [global] of ${cfg.configPath}`, { detail: { key: 'host_uuid' } });
+  return { server: cfg.waptServer.replace(/\/+$/, ''), hostUuid: cfg.hostUuid };
 }
 
 export function serverEndpoint(cfg: WaptConfig) {

@@ -12,7 +12,7 @@ import type { WaptConfig } from '../config.js';
 import { HOST_IDENTITY_DIR, nextSequence } from '../host-identity.js';
 import type { AgentLog } from '../runtime.js';
 import { OUTBOX_DIR } from './outbox.js';
-import { existingIdentity, postClaim, serverEndpoint } from './sender.js';
+import { existingIdentity, postClaim, serverAndHost } from './sender.js';
 
 export interface UnregisterOutcome {
   server: string;
@@ -44,29 +44,25 @@ async function removeDir(dir: string): Promise<boolean> {
 }
 
 export async function unregisterHost(cfg: WaptConfig, env: NodeJS.ProcessEnv, log: AgentLog, dryRun: boolean): Promise<UnregisterOutcome> {
-  if (!cfg.waptServer)
-    throw new WaptError('CONFIG_INVALID', `set wapt_server=https://SERVER:PORT in [global] of ${cfg.configPath}`, { detail: { key: 'wapt_server' } });
-  if (!cfg.hostUuid)
-    throw new WaptError('CONFIG_INVALID', `this host has no UUID: set host_uuid in [global] of ${cfg.configPath}`, { detail: { key: 'host_uuid' } });
+  const { server, hostUuid } = serverAndHost(cfg);
   const identityDir = join(cfg.dbdir, HOST_IDENTITY_DIR);
   const local = [identityDir, join(cfg.dbdir, OUTBOX_DIR)];
-  const server = serverEndpoint(cfg).url;
   const identity = await existingIdentity(cfg, log);
   if (!identity) {
     throw new WaptError('NOT_REGISTERED', `this host has no host key under ${identityDir}: it never registered, or was unregistered already`, {
       detail: { path: identityDir },
     });
   }
-  const base = { server, host_uuid: cfg.hostUuid, fingerprint: identity.fingerprint, dry_run: dryRun };
+  const base = { server, host_uuid: hostUuid, fingerprint: identity.fingerprint, dry_run: dryRun };
   if (dryRun) return { ...base, server_status: 'not-sent', removed: local };
   const sequence = await nextSequence(identity.dir);
-  const claim = signReport('unregister', cfg.hostUuid, sequence, {}, { key: identity.key, chain: [identity.certificate] });
+  const claim = signReport('unregister', hostUuid, sequence, {}, { key: identity.key, chain: [identity.certificate] });
   const { status, answer } = await postClaim({ config: cfg, env, log, pendingUpgrades: async () => [] }, '/api/v1/unregister', { claim });
   let serverStatus: UnregisterOutcome['server_status'] = 'unregistered';
   if (status < 200 || status >= 300) {
     const code = shown(answer.code);
     if (!(status === 403 && GONE.has(code))) {
-      throw new WaptError('HTTP_STATUS', `${server} refused to unregister ${cfg.hostUuid}: HTTP ${status} ${code || 'no code'}: ${shown(answer.message)}`, {
+      throw new WaptError('HTTP_STATUS', `${server} refused to unregister ${hostUuid}: HTTP ${status} ${code || 'no code'}: ${shown(answer.message)}`, {
         detail: { url: `${server}/api/v1/unregister`, status, server_code: code || null },
       });
     }

@@ -36,11 +36,7 @@ export async function sendReport(
   extra: { token?: string; description?: string; dryRun?: boolean } = {},
 ): Promise<ReportOutcome & { dry_run: boolean }> {
   const cfg = await configOf(ctx);
-  if (!cfg.waptServer)
-    throw new WaptError('CONFIG_INVALID', `set wapt_server=https://SERVER:PORT in [global] of ${cfg.configPath}`, { detail: { key: 'wapt_server' } });
-  if (!cfg.hostUuid)
-    throw new WaptError('CONFIG_INVALID', `this host has no UUID: set host_uuid in [global] of ${cfg.configPath}`, { detail: { key: 'host_uuid' } });
-  const hostUuid = cfg.hostUuid;
+  const { server, hostUuid } = (await import('../../agent/index.js')).serverAndHost(cfg);
   const [{ AgentRuntime }, identityMod, inv, claims, { postJson }, { VERSION_STRING }, { certificateToPem }] = await Promise.all([
     import('../../agent/index.js'),
     import('../../agent/index.js'),
@@ -54,7 +50,6 @@ export async function sendReport(
   try {
     if (extra.dryRun) {
       // what would be sent, without making the host key, taking a sequence number or sending
-      const server = cfg.waptServer.replace(/\/+$/, '');
       const packages = inv.packageReports(rt.db.installed.list());
       return {
         server,
@@ -79,7 +74,6 @@ export async function sendReport(
         : { ...inv.buildStatusReport(hostUuid, facts.hostname, VERSION_STRING, rows) };
     const sequence = await identityMod.nextSequence(identity.dir);
     const claim = claims.signReport(type, hostUuid, sequence, data, { key: identity.key, chain: [identity.certificate] });
-    const server = cfg.waptServer.replace(/\/+$/, '');
     const url = `${server}/api/v1/${type === 'inventory' ? 'register' : 'status'}`;
     const payload =
       type === 'inventory'
