@@ -26,6 +26,7 @@ export function probeNotModified(url: string, v: Validators, o: HttpOptions): Pr
     };
     try {
       const u = new URL(url);
+      const host = u.hostname.replace(/^\[|\]$/g, ''); // an IPv6 literal without its brackets
       if (u.protocol !== 'https:' || o.verifyCert.kind === 'off' || o.proxy || u.username || u.password || (!v.etag && !v.lastModified)) return done('other');
       const pin = o.verifyCert.kind === 'pinned' ? loadPin(o.verifyCert.path) : null;
       const headers: Record<string, string> = { 'user-agent': o.userAgent, 'accept-encoding': 'identity' };
@@ -33,13 +34,13 @@ export function probeNotModified(url: string, v: Validators, o: HttpOptions): Pr
       if (v.lastModified) headers['if-modified-since'] = v.lastModified;
       const req = request(
         {
-          host: u.hostname.replace(/^\[|\]$/g, ''),
+          host,
           port: u.port || 443,
           path: `${u.pathname}${u.search}`,
           method: 'GET',
           headers,
           ...tlsOptions(o),
-          ...(isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }),
+          ...(isIP(host) ? {} : { servername: u.hostname }),
           agent: false,
           timeout: Math.max(o.connectTimeoutMs, o.readTimeoutMs),
         },
