@@ -49,7 +49,14 @@ describe('writeZip', () => {
     // TZ cannot be changed inside jest's sandbox, so the writer runs in child
     // node processes: its sources are transpiled (typescript) to plain ESM.
     const out = path.join(tmp, 'child');
-    for (const rel of ['src/errors.ts', 'src/package/hash-stream.ts', 'src/package/zip-names.ts', 'src/package/zip-builder.ts', 'src/package/zip-writer.ts']) {
+    for (const rel of [
+      'src/errors.ts',
+      'src/lazy-require.ts',
+      'src/package/hash-stream.ts',
+      'src/package/zip-names.ts',
+      'src/package/zip-builder.ts',
+      'src/package/zip-writer.ts',
+    ]) {
       const js = ts.transpileModule(await readFile(rel, 'utf8'), {
         compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       }).outputText;
